@@ -1,0 +1,1 @@
+# Models for API keys arrive with the tenant API keys issue.

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("t/<slug:slug>/", include("tenants.urls")),
+    path(settings.SYSTEM_ADMIN_PATH, admin.site.urls),
+]

@@ -1,0 +1,69 @@
+// Keyward's only hand-written script: what no hx- attribute can do without eval.
+// The modal container, dismissible toasts and copy buttons.
+(function () {
+  "use strict";
+
+  var lastFocus = null;
+
+  function modalDialog() {
+    return document.querySelector("#modal dialog");
+  }
+
+  function openModal() {
+    var dialog = modalDialog();
+    if (!dialog || dialog.open) return;
+    lastFocus = document.activeElement;
+    dialog.addEventListener("close", function () {
+      document.getElementById("modal").replaceChildren();
+      if (lastFocus && document.body.contains(lastFocus)) lastFocus.focus();
+    }, { once: true });
+    dialog.showModal();
+    var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+    if (first) first.focus();
+  }
+
+  function closeModal() {
+    var dialog = modalDialog();
+    if (dialog && dialog.open) dialog.close();
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "modal") openModal();
+  });
+  document.body.addEventListener("keyward:close-modal", closeModal);
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-close-modal]");
+    if (target && modalDialog()) {
+      event.preventDefault();
+      closeModal();
+      return;
+    }
+    var dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) {
+      dismiss.closest(".toast").remove();
+      return;
+    }
+    var copy = event.target.closest("[data-copy-target]");
+    if (copy) {
+      var source = document.getElementById(copy.getAttribute("data-copy-target"));
+      if (!source) return;
+      var text = source.value !== undefined ? source.value : source.textContent;
+      navigator.clipboard.writeText(text.trim()).then(function () {
+        var label = copy.getAttribute("data-copied-label") || "Copied";
+        copy.setAttribute("data-label", copy.textContent);
+        copy.textContent = label;
+      });
+    }
+  });
+
+  // Success toasts fade away after a while; errors stay until dismissed.
+  function scheduleToasts(root) {
+    root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {
+      toast.setAttribute("data-timed", "");
+      setTimeout(function () { toast.remove(); }, 8000);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { scheduleToasts(document); });
+  document.addEventListener("htmx:oobAfterSwap", function () { scheduleToasts(document); });
+})();

@@ -1,0 +1,52 @@
+"""Every tenant request goes through the signed-in user's membership (SECURITY.md 9).
+
+A tenant the user does not belong to, or an object of another tenant, is a 404 that
+does not confirm it exists; a missing role inside one's own tenant is a 403.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from tenants.models import Membership, Role
+
+type TenantView[**P] = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
+
+
+def get_membership(request: HttpRequest, slug: str) -> Membership:
+    try:
+        return Membership.objects.select_related("tenant", "tenant__settings", "user").get(
+            user=request.user, tenant__slug=slug, tenant__is_active=True
+        )
+    except Membership.DoesNotExist:
+        raise Http404("No such tenant") from None
+
+
+def tenant_view[**P](*roles: Role) -> Callable[[TenantView[P]], Callable[..., HttpResponse]]:
+    """Resolve `slug` to the user's membership; require one of `roles` if any are given."""
+
+    def decorator(view: TenantView[P]) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs):
+            membership = get_membership(request, slug)
+            if roles and not any(membership.has_role(role) for role in roles):
+                raise PermissionDenied("Your role does not allow this page.")
+            request.membership = membership  # type: ignore[attr-defined]
+            return view(request, membership, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def get_member_for_admin(membership: Membership, member_id: int) -> Membership:
+    """A membership of the admin's own tenant, or 404."""
+    return get_object_or_404(
+        Membership.objects.select_related("user", "tenant"), tenant=membership.tenant, pk=member_id
+    )

@@ -1,0 +1,22 @@
+from django import forms
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="Email", max_length=254)
+    is_admin = forms.BooleanField(label="Admin", required=False)
+    is_developer = forms.BooleanField(label="Developer", required=False)
+
+
+class MemberRolesForm(forms.Form):
+    is_admin = forms.BooleanField(
+        label="Admin",
+        required=False,
+        help_text="Manages members, settings and every key of the tenant.",
+    )
+    is_developer = forms.BooleanField(
+        label="Developer", required=False, help_text="Creates and manages their own API keys."
+    )
+
+
+class EventSearchForm(forms.Form):
+    q = forms.CharField(label="Search by key ID", max_length=64, required=False)

@@ -1,0 +1,176 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+class Tenant(models.Model):
+    """An organisation on the platform; every tenant object hangs off one of these."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An inactive tenant's portal and keys stop at once."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tenants:home", args=[self.slug])
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    DEVELOPER = "developer", "Developer"
+
+
+class Membership(models.Model):
+    """A user's place in a tenant. With no role at all the user is a plain member."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    is_admin = models.BooleanField("admin", default=False)
+    is_developer = models.BooleanField("developer", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_user_tenant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant}"
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        roles = set()
+        if self.is_admin:
+            roles.add(Role.ADMIN)
+        if self.is_developer:
+            roles.add(Role.DEVELOPER)
+        return frozenset(roles)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [role.label for role in Role if role in self.roles] or ["Member"]
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+
+class TenantSettings(models.Model):
+    """The tenant's API key policy (DESIGN section 2)."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="settings")
+    api_keys_enabled = models.BooleanField(
+        "Enable API keys",
+        default=False,
+        help_text="While off, no key of the tenant authenticates and no new key can be made.",
+    )
+    max_expiration_days = models.PositiveIntegerField(
+        "Maximum token expiration (days)",
+        null=True,
+        blank=True,
+        default=365,
+        validators=[MinValueValidator(1)],
+        help_text="Applies to new keys only. Leave empty for no maximum.",
+    )
+    max_keys_per_user = models.PositiveIntegerField(
+        "Maximum API keys per user",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="From 1 to 1000. Creating a key beyond it is refused.",
+    )
+    default_rate_limit = models.PositiveIntegerField(
+        "Default rate limit (requests per minute)",
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "tenant settings"
+        verbose_name_plural = "tenant settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_keys_per_user__gte=1, max_keys_per_user__lte=1000),
+                name="tenantsettings_max_keys_per_user_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Settings of {self.tenant}"
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only")
+
+
+class Event(models.Model):
+    """One append-only record of a change (DESIGN section 6). Never holds a secret."""
+
+    class Action(models.TextChoices):
+        MEMBER_ADDED = "member.added", "Member added"
+        MEMBER_INVITED = "member.invited", "Member invited"
+        MEMBER_REMOVED = "member.removed", "Member removed"
+        ROLE_CHANGED = "member.roles_changed", "Roles changed"
+        SETTINGS_CHANGED = "settings.changed", "Settings changed"
+        KEY_CREATED = "key.created", "Key created"
+        KEY_RENAMED = "key.renamed", "Key renamed"
+        KEY_DISABLED = "key.disabled", "Key disabled"
+        KEY_ENABLED = "key.enabled", "Key enabled"
+        KEY_REGENERATED = "key.regenerated", "Key regenerated"
+        KEY_ROLLED = "key.rolled", "Key rolled"
+        KEY_REVOKED = "key.revoked", "Key revoked"
+        KEY_DELETED = "key.deleted", "Key deleted"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The actor's email at the time, so the record survives the user.
+    actor_email = models.EmailField(blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField("target ID", max_length=64, blank=True, db_index=True)
+    target_name = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField("client IP", null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="event_tenant_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target_name}".strip()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Events are append-only")

@@ -1,0 +1,174 @@
+"""Writes for tenants, memberships and events. Each is atomic and records its own event."""
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+from tenants.models import Event, Membership, Tenant, TenantSettings
+
+
+def event_record(
+    *,
+    action: Event.Action,
+    actor: User | None,
+    tenant: Tenant | None,
+    target_type: str = "",
+    target_id: str = "",
+    target_name: str = "",
+    changes: dict[str, Any] | None = None,
+    ip_address: str | None = None,
+) -> Event:
+    """Append one event. Call it inside the transaction of the change it records."""
+    return Event.objects.create(
+        action=action,
+        actor=actor,
+        actor_email=actor.email if actor else "",
+        tenant=tenant,
+        target_type=target_type,
+        target_id=target_id,
+        target_name=target_name[:200],
+        changes=changes or {},
+        ip_address=ip_address,
+    )
+
+
+@transaction.atomic
+def tenant_create(*, name: str, slug: str, api_keys_enabled: bool = False) -> Tenant:
+    tenant = Tenant.objects.create(name=name, slug=slug)
+    TenantSettings.objects.create(tenant=tenant, api_keys_enabled=api_keys_enabled)
+    return tenant
+
+
+def _lock_tenant(tenant: Tenant) -> None:
+    # Serialises role changes within a tenant so that two admins demoting each other at
+    # once cannot leave it without an admin (a row lock on PostgreSQL).
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+
+
+def _other_admins_exist(membership: Membership) -> bool:
+    return (
+        Membership.objects.filter(tenant=membership.tenant, is_admin=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def _role_names(is_admin: bool, is_developer: bool) -> list[str]:
+    return [name for name, on in (("admin", is_admin), ("developer", is_developer)) if on]
+
+
+@transaction.atomic
+def member_add(
+    *,
+    tenant: Tenant,
+    email: str,
+    is_admin: bool,
+    is_developer: bool,
+    actor: User,
+    ip_address: str | None = None,
+    invite_url_base: str = "",
+) -> Membership:
+    """Add a user by email; an unknown email becomes a new user with an invitation."""
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    invited = user is None
+    if user is None:
+        user = User.objects.create_user(email=email)
+    elif Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise ValidationError({"email": "This person is already a member of this tenant."})
+    membership = Membership.objects.create(
+        tenant=tenant, user=user, is_admin=is_admin, is_developer=is_developer
+    )
+    event_record(
+        action=Event.Action.MEMBER_INVITED if invited else Event.Action.MEMBER_ADDED,
+        actor=actor,
+        tenant=tenant,
+        target_type="member",
+        target_id=str(user.pk),
+        target_name=user.email,
+        changes={"roles": _role_names(is_admin, is_developer)},
+        ip_address=ip_address,
+    )
+    if invited:
+        transaction.on_commit(
+            lambda: _send_invitation(user=user, tenant=tenant, actor=actor, base=invite_url_base)
+        )
+    return membership
+
+
+def _send_invitation(*, user: User, tenant: Tenant, actor: User, base: str) -> None:
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {"tenant": tenant, "actor": actor, "url": base.rstrip("/") + path}
+    send_mail(
+        subject=f"You have been invited to {tenant.name} on Keyward",
+        message=render_to_string("tenants/email/invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def member_set_roles(
+    *,
+    membership: Membership,
+    is_admin: bool,
+    is_developer: bool,
+    actor: User,
+    ip_address: str | None = None,
+) -> Membership:
+    _lock_tenant(membership.tenant)
+    membership.refresh_from_db()
+    before = _role_names(membership.is_admin, membership.is_developer)
+    after = _role_names(is_admin, is_developer)
+    if before == after:
+        return membership
+    if membership.is_admin and not is_admin and not _other_admins_exist(membership):
+        raise ValidationError("The last admin of a tenant cannot lose the admin role.")
+    membership.is_admin = is_admin
+    membership.is_developer = is_developer
+    membership.save(update_fields=["is_admin", "is_developer"])
+    event_record(
+        action=Event.Action.ROLE_CHANGED,
+        actor=actor,
+        tenant=membership.tenant,
+        target_type="member",
+        target_id=str(membership.user_id),
+        target_name=membership.user.email,
+        changes={"roles": {"before": before, "after": after}},
+        ip_address=ip_address,
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor: User, ip_address: str | None = None) -> None:
+    _lock_tenant(membership.tenant)
+    membership.refresh_from_db()
+    if membership.is_admin and not _other_admins_exist(membership):
+        raise ValidationError("The last admin of a tenant cannot be removed.")
+    event_record(
+        action=Event.Action.MEMBER_REMOVED,
+        actor=actor,
+        tenant=membership.tenant,
+        target_type="member",
+        target_id=str(membership.user_id),
+        target_name=membership.user.email,
+        changes={"roles": _role_names(membership.is_admin, membership.is_developer)},
+        ip_address=ip_address,
+    )
+    membership.delete()

@@ -1,0 +1,19 @@
+from django import template
+
+register = template.Library()
+
+
+def _plain(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+@register.filter
+def change_summary(value: object) -> str:
+    """`{"before": x, "after": y}` as "x → y"; anything else as plain text."""
+    if isinstance(value, dict) and set(value) == {"before", "after"}:
+        return f"{_plain(value['before'])} → {_plain(value['after'])}"
+    return _plain(value)
