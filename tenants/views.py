@@ -97,7 +97,7 @@ def member_add(request: HttpRequest, membership: Membership) -> HttpResponse:
 def member_roles(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     member = get_member_for_admin(membership, member_id)
     if request.method == "POST":
-        form = MemberRolesForm(request.POST)
+        form = MemberRolesForm(request.POST, auto_id="roles_%s")
         if form.is_valid():
             try:
                 services.member_set_roles(
@@ -114,7 +114,8 @@ def member_roles(request: HttpRequest, membership: Membership, member_id: int) -
         partial = "roles-form"
     else:
         form = MemberRolesForm(
-            initial={"is_admin": member.is_admin, "is_developer": member.is_developer}
+            initial={"is_admin": member.is_admin, "is_developer": member.is_developer},
+            auto_id="roles_%s",
         )
         partial = "dialog"
     return render_page(
