@@ -27,6 +27,9 @@ _TEST_ONLY = {
     "ALLOWED_HOSTS",
     "EMAIL_HOST",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    # The settings checks are about settings; they need no database or cache server.
+    "DATABASE_URL",
+    "REDIS_URL",
 }
 
 
