@@ -1,1 +1,202 @@
-# Models for API keys arrive with the tenant API keys issue.
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from tenants.models import Tenant
+
+MAX_RATE_LIMIT = 100_000
+
+
+class Environment(models.TextChoices):
+    PRODUCTION = "production", "Production"
+    STAGING = "staging", "Staging"
+    DEVELOPMENT = "development", "Development"
+
+    @property
+    def key_prefix(self) -> str:
+        return {"production": "live", "staging": "stg", "development": "dev"}[self.value]
+
+
+class Scope(models.TextChoices):
+    CUSTOMERS_READ = "customers:read", "Customer Read"
+    CUSTOMERS_WRITE = "customers:write", "Customer Write"
+    LICENSES_MANAGE = "licenses:manage", "License Management"
+    USAGE_READ = "usage:read", "Usage Read"
+    TELEMETRY_WRITE = "telemetry:write", "Telemetry Write"
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", "Active"
+    INACTIVE = "inactive", "Inactive"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class Expiration(models.TextChoices):
+    VALID = "valid", "Valid"
+    EXPIRING_SOON = "expiring_soon", "Expiring soon"
+    EXPIRED = "expired", "Expired"
+
+
+def today() -> date:
+    return timezone.now().date()
+
+
+def expiring_soon_until() -> date:
+    return today() + timedelta(days=settings.KEYS_EXPIRING_SOON_DAYS)
+
+
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
+    """Status and expiration state as database filters, so tables filter and count in SQL."""
+
+    def with_status(self, status: str) -> "ApiKeyQuerySet":
+        not_expired = Q(expires_on__isnull=True) | Q(expires_on__gte=today())
+        live = Q(revoked_at__isnull=True) & not_expired
+        match status:
+            case Status.ACTIVE:
+                return self.filter(live, is_active=True)
+            case Status.INACTIVE:
+                return self.filter(live, is_active=False)
+            case Status.EXPIRED:
+                return self.filter(revoked_at__isnull=True, expires_on__lt=today())
+            case Status.REVOKED:
+                return self.filter(revoked_at__isnull=False)
+        return self
+
+    def with_expiration(self, state: str) -> "ApiKeyQuerySet":
+        match state:
+            case Expiration.VALID:
+                return self.filter(
+                    Q(expires_on__isnull=True) | Q(expires_on__gt=expiring_soon_until())
+                )
+            case Expiration.EXPIRING_SOON:
+                return self.filter(expires_on__gte=today(), expires_on__lte=expiring_soon_until())
+            case Expiration.EXPIRED:
+                return self.filter(expires_on__lt=today())
+        return self
+
+    def with_scope(self, scope: str) -> "ApiKeyQuerySet":
+        # Scopes are stored space-separated; no scope name is part of another (tested).
+        return self.filter(scopes__contains=scope)
+
+    def not_revoked(self) -> "ApiKeyQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """A tenant API key. Holds the HMAC of the key, never the key itself."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys"
+    )
+    key_id = models.CharField("key ID", max_length=16, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(max_length=1000, blank=True)
+    environment = models.CharField(max_length=16, choices=Environment.choices)
+    scopes = models.CharField("permissions", max_length=200)
+    rate_limit = models.PositiveIntegerField(
+        "rate limit (requests per minute)",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE_LIMIT)],
+    )
+    secret_hash = models.CharField(max_length=64)
+    # While a roll's grace period runs, the previous key works until `previous_valid_until`.
+    previous_secret_hash = models.CharField(max_length=64, blank=True)
+    previous_valid_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="The last day the key works; empty for never."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API key"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="apikey_tenant_created"),
+            models.Index(fields=["tenant", "name"], name="apikey_tenant_name"),
+            models.Index(fields=["tenant", "-updated_at"], name="apikey_tenant_updated"),
+            models.Index(fields=["tenant", "expires_on"], name="apikey_tenant_expires"),
+            models.Index(fields=["tenant", "-last_used_at"], name="apikey_tenant_last_used"),
+            models.Index(fields=["tenant", "owner", "-created_at"], name="apikey_tenant_owner"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(environment__in=Environment.values), name="apikey_environment_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_limit__gte=1, rate_limit__lte=MAX_RATE_LIMIT),
+                name="apikey_rate_limit_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("apikeys:detail", args=[self.tenant.slug, self.key_id])
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = dict(Scope.choices)
+        return [labels.get(scope, scope) for scope in self.scope_list]
+
+    @property
+    def permissions_summary(self) -> str:
+        labels = self.scope_labels
+        if len(labels) == len(Scope.choices):
+            return "All permissions"
+        if len(labels) > 2:
+            return f"{labels[0]}, {labels[1]} +{len(labels) - 2}"
+        return ", ".join(labels)
+
+    @property
+    def status(self) -> Status:
+        if self.revoked_at is not None:
+            return Status.REVOKED
+        if self.expires_on is not None and self.expires_on < today():
+            return Status.EXPIRED
+        if not self.is_active:
+            return Status.INACTIVE
+        return Status.ACTIVE
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expiring_soon(self) -> bool:
+        return (
+            self.status in (Status.ACTIVE, Status.INACTIVE)
+            and self.expires_on is not None
+            and self.expires_on <= expiring_soon_until()
+        )
+
+    @property
+    def in_grace_period(self) -> bool:
+        return (
+            bool(self.previous_secret_hash)
+            and self.previous_valid_until is not None
+            and self.previous_valid_until > timezone.now()
+        )

@@ -129,7 +129,13 @@ if DATABASE_URL:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     _db["CONN_HEALTH_CHECKS"] = True
 else:
-    _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    # IMMEDIATE: a write transaction takes SQLite's lock at BEGIN, so concurrent
+    # read-then-write transactions queue up instead of failing with "database is locked".
+    _db = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "db.sqlite3",
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -255,6 +261,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# API keys. The pepper keys the HMAC of every stored key hash: set it explicitly in
+# production (derived from SECRET_KEY otherwise, so rotating SECRET_KEY would stop every key).
+API_KEY_PEPPER = env_str("API_KEY_PEPPER")
+if API_KEY_PEPPER and len(API_KEY_PEPPER) < 32:
+    raise ImproperlyConfigured("API_KEY_PEPPER must be at least 32 characters long")
+KEYS_EXPIRING_SOON_DAYS = env_int("KEYS_EXPIRING_SOON_DAYS", 7, minimum=1)
 
 # The system admin site lives at /system/ (SYSTEM_ADMIN_PATH overrides).
 SYSTEM_ADMIN_PATH = env_str("SYSTEM_ADMIN_PATH", "system/").strip("/") + "/"

@@ -10,5 +10,6 @@ urlpatterns = [
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
+    path("t/<slug:slug>/", include("apikeys.urls")),
     path(settings.SYSTEM_ADMIN_PATH, admin.site.urls),
 ]

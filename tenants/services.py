@@ -157,6 +157,9 @@ def member_set_roles(
 
 @transaction.atomic
 def member_remove(*, membership: Membership, actor: User, ip_address: str | None = None) -> None:
+    """Remove a member; the keys they own in this tenant are revoked with them."""
+    from apikeys.services import revoke_keys_of_member  # apikeys builds on tenants
+
     _lock_tenant(membership.tenant)
     membership.refresh_from_db()
     if membership.is_admin and not _other_admins_exist(membership):
@@ -170,5 +173,8 @@ def member_remove(*, membership: Membership, actor: User, ip_address: str | None
         target_name=membership.user.email,
         changes={"roles": _role_names(membership.is_admin, membership.is_developer)},
         ip_address=ip_address,
+    )
+    revoke_keys_of_member(
+        tenant=membership.tenant, user=membership.user, actor=actor, ip_address=ip_address
     )
     membership.delete()

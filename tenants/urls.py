@@ -6,7 +6,6 @@ app_name = "tenants"
 
 urlpatterns = [
     path("", views.tenant_home, name="home"),
-    path("profile/", views.profile, name="profile"),
     path("members/", views.members, name="members"),
     path("members/add/", views.member_add, name="member_add"),
     path("members/<int:member_id>/roles/", views.member_roles, name="member_roles"),

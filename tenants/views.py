@@ -38,12 +38,6 @@ def tenant_home(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, "tenants/home.html", {})
 
 
-@require_GET
-@tenant_view()
-def profile(request: HttpRequest, membership: Membership) -> HttpResponse:
-    return render(request, "tenants/profile.html", {})
-
-
 def _members_context(membership: Membership, form: MemberAddForm | None = None) -> dict:
     return {
         "members": selectors.member_list(membership=membership),

@@ -12,10 +12,12 @@
   function openModal() {
     var dialog = modalDialog();
     if (!dialog || dialog.open) return;
-    lastFocus = document.activeElement;
+    // A dialog that replaces another (form -> one-time secret) keeps the original opener.
+    if (!lastFocus || !document.body.contains(lastFocus)) lastFocus = document.activeElement;
     dialog.addEventListener("close", function () {
       document.getElementById("modal").replaceChildren();
       if (lastFocus && document.body.contains(lastFocus)) lastFocus.focus();
+      lastFocus = null;
     }, { once: true });
     dialog.showModal();
     var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
@@ -37,6 +39,13 @@
     if (target && modalDialog()) {
       event.preventDefault();
       closeModal();
+      return;
+    }
+    var selectAll = event.target.closest("[data-select-all]");
+    if (selectAll) {
+      var form = selectAll.getAttribute("data-select-all");
+      document.querySelectorAll('input[type=checkbox][form="' + form + '"]:not(:disabled)').forEach(
+        function (box) { box.checked = selectAll.checked; });
       return;
     }
     var dismiss = event.target.closest("[data-dismiss]");

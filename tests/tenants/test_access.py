@@ -6,7 +6,7 @@ from django.urls import reverse
 from tenants.models import Membership
 from tests.helpers import csrf_token_for
 
-MEMBER_PAGES = ["tenants:home", "tenants:profile"]
+MEMBER_PAGES = ["tenants:home", "apikeys:my_keys"]
 ADMIN_PAGES = ["tenants:members", "tenants:events"]
 ADMIN_MEMBER_PAGES = ["tenants:member_roles", "tenants:member_remove"]
 

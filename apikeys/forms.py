@@ -1,0 +1,106 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from apikeys.models import MAX_RATE_LIMIT, Environment, Scope, today
+from tenants.models import TenantSettings
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, help_text='For example "Main Website Integration".'
+    )
+    description = forms.CharField(
+        label="Description",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional, at most 1000 characters.",
+    )
+    environment = forms.ChoiceField(
+        label="Environment", choices=Environment.choices, initial=Environment.PRODUCTION
+    )
+    scopes = forms.MultipleChoiceField(
+        label="Permissions",
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one permission."},
+    )
+    rate_limit = forms.IntegerField(
+        label="Rate limit (requests per minute)", min_value=1, max_value=MAX_RATE_LIMIT
+    )
+    expires_on = forms.DateField(label="Expires on", required=False, widget=DateInput)
+
+    def __init__(self, *args, policy: TenantSettings, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rate_limit"].initial = policy.default_rate_limit
+        expires = self.fields["expires_on"]
+        expires.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
+        if policy.max_expiration_days:
+            latest = today() + timedelta(days=policy.max_expiration_days)
+            expires.required = True
+            expires.initial = min(latest, today() + timedelta(days=90))
+            expires.widget.attrs["max"] = latest.isoformat()
+            expires.help_text = (
+                f"The last day the key works: at most {policy.max_expiration_days} days ahead."
+            )
+        else:
+            expires.help_text = (
+                "The last day the key works. Leave empty for a key that never expires."
+            )
+
+
+class ApiKeyEditForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100)
+    description = forms.CharField(
+        label="Description",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+GRACE_CHOICES = [
+    ("1h", "1 hour"),
+    ("24h", "24 hours"),
+    ("3d", "3 days"),
+    ("7d", "7 days"),
+]
+GRACE = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "3d": timedelta(days=3),
+    "7d": timedelta(days=7),
+}
+
+
+class ApiKeyRollForm(forms.Form):
+    grace = forms.ChoiceField(
+        label="Keep the current key working for",
+        choices=GRACE_CHOICES,
+        initial="24h",
+        widget=forms.RadioSelect,
+    )
+
+    def old_valid_until(self):
+        return timezone.now() + GRACE[self.cleaned_data["grace"]]
+
+
+class TenantSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TenantSettings
+        fields = [
+            "api_keys_enabled",
+            "max_expiration_days",
+            "max_keys_per_user",
+            "default_rate_limit",
+        ]
+        widgets = {
+            "max_keys_per_user": forms.NumberInput(attrs={"min": 1, "max": 1000}),
+            "max_expiration_days": forms.NumberInput(attrs={"min": 1}),
+        }

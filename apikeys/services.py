@@ -1,0 +1,390 @@
+"""Every write to API keys. Each is atomic, enforces the tenant's policy itself (forms only
+echo it) and records its event in the same transaction. Secrets are returned to the caller
+once and never stored, logged or put into an event."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from apikeys import keyformat
+from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, today
+from tenants.models import Event, Membership, Tenant, TenantSettings
+from tenants.services import event_record
+
+MAX_GRACE = timedelta(days=7)
+NAME_MAX = 100
+DESCRIPTION_MAX = 1000
+
+
+def _record(
+    key: ApiKey,
+    action: Event.Action,
+    actor: User | None,
+    ip_address: str | None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    event_record(
+        action=action,
+        actor=actor,
+        tenant=key.tenant,
+        target_type="key",
+        target_id=key.key_id,
+        target_name=key.name,
+        changes=changes,
+        ip_address=ip_address,
+    )
+
+
+def _check_name_and_description(name: str, description: str) -> dict[str, str]:
+    errors = {}
+    if not name.strip():
+        errors["name"] = "Give the key a name."
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"A name has at most {NAME_MAX} characters."
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"A description has at most {DESCRIPTION_MAX} characters."
+    return errors
+
+
+def _require_owner(key: ApiKey, membership: Membership) -> None:
+    if key.owner_id != membership.user_id or not membership.is_developer:
+        raise PermissionDenied("Only the key's owner, as a developer, can do this.")
+
+
+def _require_owner_or_admin(key: ApiKey, membership: Membership) -> None:
+    if membership.is_admin:
+        return
+    _require_owner(key, membership)
+
+
+def _require_not_revoked(key: ApiKey) -> None:
+    if key.is_revoked:
+        raise ValidationError("This key has been revoked; a revoked key cannot be changed.")
+
+
+def _lock(key: ApiKey) -> ApiKey:
+    """The key's row, locked for the rest of the transaction (a no-op on SQLite)."""
+    return ApiKey.objects.select_for_update().select_related("tenant").get(pk=key.pk)
+
+
+def _check_membership(key: ApiKey, membership: Membership) -> None:
+    if key.tenant_id != membership.tenant_id:
+        raise PermissionDenied("The key belongs to another tenant.")
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    membership: Membership,
+    name: str,
+    environment: str,
+    scopes: Iterable[str],
+    description: str = "",
+    rate_limit: int | None = None,
+    expires_on: date | None = None,
+    actor: User | None = None,
+    ip_address: str | None = None,
+    via: str = "",
+) -> tuple[ApiKey, str]:
+    """Make a key owned by `membership`'s user. Returns the key and its secret, once."""
+    if not membership.is_developer:
+        raise PermissionDenied("Only developers can create API keys.")
+    # Locking the membership row serialises this user's creations in this tenant, so
+    # the per-user cap holds when many requests arrive at once.
+    membership = (
+        Membership.objects.select_for_update().select_related("tenant").get(pk=membership.pk)
+    )
+    tenant = membership.tenant
+    policy = TenantSettings.objects.get(tenant=tenant)
+    if not tenant.is_active:
+        raise ValidationError("This tenant is deactivated.")
+    if not policy.api_keys_enabled:
+        raise ValidationError(
+            "API keys are disabled for this tenant. A tenant admin can enable them in Settings."
+        )
+
+    errors = _check_name_and_description(name, description)
+    scope_list = sorted(set(scopes))
+    if not scope_list:
+        errors["scopes"] = "Choose at least one permission."
+    elif any(scope not in Scope.values for scope in scope_list):
+        errors["scopes"] = "Choose permissions from the list."
+    if environment not in Environment.values:
+        errors["environment"] = "Choose production, staging or development."
+    if rate_limit is None:
+        rate_limit = policy.default_rate_limit
+    if not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        errors["rate_limit"] = f"The rate limit must be between 1 and {MAX_RATE_LIMIT:,}."
+    if expires_on is not None:
+        if expires_on <= today():
+            errors["expires_on"] = "The expiry date must be in the future."
+        elif policy.max_expiration_days and expires_on > today() + timedelta(
+            days=policy.max_expiration_days
+        ):
+            errors["expires_on"] = (
+                f"This tenant allows keys to last at most {policy.max_expiration_days} days "
+                f"(until {today() + timedelta(days=policy.max_expiration_days):%Y-%m-%d})."
+            )
+    elif policy.max_expiration_days:
+        errors["expires_on"] = (
+            f"This tenant requires an expiry date within {policy.max_expiration_days} days."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    owned = ApiKey.objects.filter(tenant=tenant, owner_id=membership.user_id).not_revoked()
+    if owned.count() >= policy.max_keys_per_user:
+        raise ValidationError(
+            f"You have reached this tenant's maximum of {policy.max_keys_per_user} API keys "
+            "per user. Revoke or delete a key first."
+        )
+
+    prefix = Environment(environment).key_prefix
+    secret = keyformat.generate(prefix)
+    key = ApiKey.objects.create(
+        tenant=tenant,
+        owner_id=membership.user_id,
+        key_id=keyformat.parse(secret).key_id,
+        name=name.strip(),
+        description=description,
+        environment=environment,
+        scopes=" ".join(scope_list),
+        rate_limit=rate_limit,
+        expires_on=expires_on,
+        secret_hash=keyformat.hash_key(secret),
+    )
+    changes: dict[str, Any] = {
+        "environment": environment,
+        "permissions": scope_list,
+        "rate_limit": rate_limit,
+        "expires_on": expires_on.isoformat() if expires_on else None,
+    }
+    if via:
+        changes["via"] = via
+    _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)
+    return key, secret
+
+
+@transaction.atomic
+def api_key_update(
+    *,
+    key: ApiKey,
+    membership: Membership,
+    name: str,
+    description: str,
+    ip_address: str | None = None,
+) -> ApiKey:
+    """Rename a key or edit its description (the owner only)."""
+    _check_membership(key, membership)
+    _require_owner(key, membership)
+    key = _lock(key)
+    _require_not_revoked(key)
+    errors = _check_name_and_description(name, description)
+    if errors:
+        raise ValidationError(errors)
+    changes = {}
+    if name.strip() != key.name:
+        changes["name"] = {"before": key.name, "after": name.strip()}
+    if description != key.description:
+        changes["description"] = {"before": key.description, "after": description}
+    if not changes:
+        return key
+    key.name = name.strip()
+    key.description = description
+    key.save(update_fields=["name", "description", "updated_at"])
+    _record(key, Event.Action.KEY_RENAMED, membership.user, ip_address, changes)
+    return key
+
+
+def _set_active(
+    key: ApiKey, membership: Membership, active: bool, ip_address: str | None
+) -> ApiKey:
+    _check_membership(key, membership)
+    _require_owner_or_admin(key, membership)
+    key = _lock(key)
+    _require_not_revoked(key)
+    if key.is_active == active:
+        return key
+    key.is_active = active
+    key.save(update_fields=["is_active", "updated_at"])
+    action = Event.Action.KEY_ENABLED if active else Event.Action.KEY_DISABLED
+    _record(key, action, membership.user, ip_address)
+    return key
+
+
+@transaction.atomic
+def api_key_disable(
+    *, key: ApiKey, membership: Membership, ip_address: str | None = None
+) -> ApiKey:
+    return _set_active(key, membership, False, ip_address)
+
+
+@transaction.atomic
+def api_key_enable(*, key: ApiKey, membership: Membership, ip_address: str | None = None) -> ApiKey:
+    return _set_active(key, membership, True, ip_address)
+
+
+@transaction.atomic
+def api_key_regenerate(
+    *, key: ApiKey, membership: Membership, ip_address: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new secret with the same ID and settings; the old one (and any rolled one) stops now."""
+    _check_membership(key, membership)
+    _require_owner(key, membership)
+    key = _lock(key)
+    _require_not_revoked(key)
+    secret = keyformat.generate(Environment(key.environment).key_prefix, key.key_id)
+    key.secret_hash = keyformat.hash_key(secret)
+    key.previous_secret_hash = ""
+    key.previous_valid_until = None
+    key.save(
+        update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
+    )
+    _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address)
+    return key, secret
+
+
+@transaction.atomic
+def api_key_roll(
+    *,
+    key: ApiKey,
+    membership: Membership,
+    old_valid_until: datetime,
+    ip_address: str | None = None,
+) -> tuple[ApiKey, str]:
+    """A new secret; the current one keeps working until `old_valid_until` (at most 7 days)."""
+    _check_membership(key, membership)
+    _require_owner(key, membership)
+    now = timezone.now()
+    if not now < old_valid_until <= now + MAX_GRACE:
+        raise ValidationError(
+            {"grace": "The old key can stay valid for at most 7 days, and not in the past."}
+        )
+    key = _lock(key)
+    _require_not_revoked(key)
+    secret = keyformat.generate(Environment(key.environment).key_prefix, key.key_id)
+    key.previous_secret_hash = key.secret_hash
+    key.previous_valid_until = old_valid_until
+    key.secret_hash = keyformat.hash_key(secret)
+    key.save(
+        update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
+    )
+    _record(
+        key,
+        Event.Action.KEY_ROLLED,
+        membership.user,
+        ip_address,
+        {"old_key_valid_until": old_valid_until.isoformat(timespec="minutes")},
+    )
+    return key, secret
+
+
+def _revoke(key: ApiKey, actor: User | None, ip_address: str | None, via: str = "") -> bool:
+    key = _lock(key)
+    if key.is_revoked:
+        return False
+    key.revoked_at = timezone.now()
+    key.revoked_by = actor
+    key.previous_secret_hash = ""
+    key.previous_valid_until = None
+    key.save(
+        update_fields=[
+            "revoked_at",
+            "revoked_by",
+            "previous_secret_hash",
+            "previous_valid_until",
+            "updated_at",
+        ]
+    )
+    _record(key, Event.Action.KEY_REVOKED, actor, ip_address, {"via": via} if via else None)
+    return True
+
+
+@transaction.atomic
+def api_key_revoke(*, key: ApiKey, membership: Membership, ip_address: str | None = None) -> None:
+    """Revoke for good: the key stops at once and can never be enabled again."""
+    _check_membership(key, membership)
+    _require_owner_or_admin(key, membership)
+    _require_not_revoked(key)
+    _revoke(key, membership.user, ip_address)
+
+
+@transaction.atomic
+def api_key_bulk_revoke(
+    *, membership: Membership, key_ids: Iterable[str], ip_address: str | None = None
+) -> int:
+    """Revoke many keys of the admin's tenant at once; returns how many were revoked."""
+    if not membership.is_admin:
+        raise PermissionDenied("Only tenant admins can revoke keys in bulk.")
+    keys = ApiKey.objects.filter(tenant=membership.tenant, key_id__in=list(key_ids)).not_revoked()
+    return sum(_revoke(key, membership.user, ip_address) for key in keys.select_related("tenant"))
+
+
+@transaction.atomic
+def api_key_revoke_by_operator(*, key_id: str) -> ApiKey:
+    """`manage.py revoke_api_key`: an operator's revocation, recorded as by the system."""
+    key = ApiKey.objects.select_related("tenant").get(key_id=key_id)
+    _require_not_revoked(key)
+    _revoke(key, None, None, via="command line")
+    return key
+
+
+@transaction.atomic
+def api_key_delete(*, key: ApiKey, membership: Membership, ip_address: str | None = None) -> None:
+    """The owner deletes their key: the row goes, its events stay."""
+    _check_membership(key, membership)
+    _require_owner(key, membership)
+    key = _lock(key)
+    _record(key, Event.Action.KEY_DELETED, membership.user, ip_address, {"status": key.status})
+    key.delete()
+
+
+@transaction.atomic
+def revoke_keys_of_member(
+    *, tenant: Tenant, user: User, actor: User | None, ip_address: str | None = None
+) -> int:
+    """A member who leaves a tenant takes no working key with them."""
+    keys = ApiKey.objects.filter(tenant=tenant, owner=user).not_revoked().select_related("tenant")
+    return sum(_revoke(key, actor, ip_address, via="member removed") for key in keys)
+
+
+SETTINGS_FIELDS = (
+    "api_keys_enabled",
+    "max_expiration_days",
+    "max_keys_per_user",
+    "default_rate_limit",
+)
+
+
+@transaction.atomic
+def tenant_settings_update(
+    *, membership: Membership, ip_address: str | None = None, **values: Any
+) -> TenantSettings:
+    """Change the tenant's key policy (admins). One event lists every field that changed."""
+    if not membership.is_admin:
+        raise PermissionDenied("Only tenant admins can change settings.")
+    policy = TenantSettings.objects.select_for_update().get(tenant=membership.tenant)
+    changes = {}
+    for field in SETTINGS_FIELDS:
+        if field in values and values[field] != getattr(policy, field):
+            changes[field] = {"before": getattr(policy, field), "after": values[field]}
+            setattr(policy, field, values[field])
+    if not changes:
+        return policy
+    policy.full_clean()
+    policy.save()
+    event_record(
+        action=Event.Action.SETTINGS_CHANGED,
+        actor=membership.user,
+        tenant=membership.tenant,
+        target_type="settings",
+        target_name="API key settings",
+        changes=changes,
+        ip_address=ip_address,
+    )
+    return policy

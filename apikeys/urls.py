@@ -1,0 +1,22 @@
+from django.urls import path, re_path
+
+from apikeys import views
+
+app_name = "apikeys"
+
+urlpatterns = [
+    path("keys/", views.console, name="console"),
+    path("keys/new/", views.key_create, name="create"),
+    path("keys/revoke/", views.bulk_revoke, name="bulk_revoke"),
+    path("keys/<str:key_id>/", views.key_detail, name="detail"),
+    path("keys/<str:key_id>/edit/", views.key_edit, name="edit"),
+    path("keys/<str:key_id>/regenerate/", views.key_regenerate, name="regenerate"),
+    path("keys/<str:key_id>/roll/", views.key_roll, name="roll"),
+    re_path(
+        r"^keys/(?P<key_id>[0-9A-Za-z]+)/(?P<action>disable|enable|revoke|delete)/$",
+        views.key_action,
+        name="action",
+    ),
+    path("profile/", views.my_keys, name="my_keys"),
+    path("settings/", views.tenant_settings, name="settings"),
+]

@@ -1,0 +1,343 @@
+import json
+
+import pytest
+from django.core import serializers
+from django.urls import reverse
+
+from apikeys.models import ApiKey, Status
+from tenants.models import Event
+from tests.helpers import csrf_token_for, htmx_headers
+
+PROFILE = reverse("apikeys:my_keys", args=["acme"])
+CREATE = reverse("apikeys:create", args=["acme"])
+CONSOLE = reverse("apikeys:console", args=["acme"])
+SETTINGS = reverse("apikeys:settings", args=["acme"])
+
+
+def _key_urls(key_id: str) -> dict[str, str]:
+    urls = {
+        "detail": reverse("apikeys:detail", args=["acme", key_id]),
+        "edit": reverse("apikeys:edit", args=["acme", key_id]),
+        "regenerate": reverse("apikeys:regenerate", args=["acme", key_id]),
+        "roll": reverse("apikeys:roll", args=["acme", key_id]),
+    }
+    for action in ("disable", "enable", "revoke", "delete"):
+        urls[action] = reverse("apikeys:action", args=["acme", key_id, action])
+    return urls
+
+
+# GET status of each view for each persona, for a key owned by `developer`.
+MATRIX = {
+    "admin": {
+        "console": 200,
+        "settings": 200,
+        "profile": 200,
+        "create": 403,
+        "detail": 200,
+        "edit": 403,
+        "regenerate": 403,
+        "roll": 403,
+        "disable": 200,
+        "enable": 200,
+        "revoke": 200,
+        "delete": 403,
+    },
+    "developer": {
+        "console": 403,
+        "settings": 403,
+        "profile": 200,
+        "create": 200,
+        "detail": 200,
+        "edit": 200,
+        "regenerate": 200,
+        "roll": 200,
+        "disable": 200,
+        "enable": 200,
+        "revoke": 200,
+        "delete": 200,
+    },
+    "member": {
+        "console": 403,
+        "settings": 403,
+        "profile": 200,
+        "create": 403,
+        "detail": 404,
+        "edit": 403,
+        "regenerate": 403,
+        "roll": 403,
+        "disable": 403,
+        "enable": 403,
+        "revoke": 403,
+        "delete": 403,
+    },
+    "outsider": dict.fromkeys(
+        [
+            "console",
+            "settings",
+            "profile",
+            "create",
+            "detail",
+            "edit",
+            "regenerate",
+            "roll",
+            "disable",
+            "enable",
+            "revoke",
+            "delete",
+        ],
+        404,
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", list(MATRIX))
+def test_each_persona_gets_what_its_roles_allow(personas, client_for, make_key, persona):
+    key, _ = make_key(personas["developer"])
+    urls = {"console": CONSOLE, "settings": SETTINGS, "profile": PROFILE, "create": CREATE}
+    urls |= _key_urls(key.key_id)
+    client = client_for(personas[persona])
+    for name, expected in MATRIX[persona].items():
+        assert client.get(urls[name]).status_code == expected, (persona, name)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(developer, client_for, make_key):
+    key, _ = make_key(developer)
+    client = client_for(None)
+    for url in [CONSOLE, SETTINGS, PROFILE, CREATE, *_key_urls(key.key_id).values()]:
+        assert client.get(url)["Location"].startswith("/accounts/sign-in/"), url
+
+
+def test_another_tenants_key_is_a_404_everywhere(personas, client_for, make_key, globex):
+    key, _ = make_key(personas["outsider"], tenant=globex)
+    for persona in ("admin", "developer"):
+        client = client_for(personas[persona])
+        token = csrf_token_for(client, PROFILE)
+        for name, url in _key_urls(key.key_id).items():
+            # Exactly what a key ID that exists nowhere gets: nothing confirms it exists.
+            unknown = url.replace(key.key_id, "NoSuchKey0")
+            get = client.get(url).status_code
+            assert get == client.get(unknown).status_code, url
+            # 404, or 403 where the persona's role may not use the view at all.
+            assert get == 404 or (persona == "admin" and name in ("edit", "regenerate", "roll"))
+            if name != "detail":  # a read-only page: POST is 405 before anything is looked up
+                post = client.post(url, headers={"X-CSRFToken": token}).status_code
+                assert post in (403, 404), url
+    key.refresh_from_db()
+    assert key.status == Status.ACTIVE and key.name == "Integration"
+
+
+def test_a_developer_cannot_see_a_colleagues_key(developer, acme, client_for, make_key):
+    from tests.factories import MembershipFactory
+
+    colleague = MembershipFactory(tenant=acme, is_developer=True).user
+    key, _ = make_key(colleague)
+    client = client_for(developer)
+    assert client.get(_key_urls(key.key_id)["detail"]).status_code == 404
+    assert key.name not in client.get(PROFILE).content.decode()
+
+
+@pytest.fixture
+def dev_client(developer, client_for):
+    client = client_for(developer)
+    client.token = csrf_token_for(client, PROFILE)
+    return client
+
+
+def _create(client, htmx=True, **data):
+    values = {
+        "name": "Main Website Integration",
+        "environment": "production",
+        "scopes": ["customers:read", "usage:read"],
+        "rate_limit": "60",
+        "expires_on": "",
+    } | data
+    headers = htmx_headers(client.token) if htmx else {"X-CSRFToken": client.token}
+    return client.post(CREATE, values, headers=headers)
+
+
+def test_the_secret_is_shown_exactly_once(dev_client, acme, caplog):
+    acme.settings.max_expiration_days = None
+    acme.settings.save()
+    response = _create(dev_client)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    body = response.content.decode()
+    key = ApiKey.objects.get()
+    secret = body.split('id="new-secret"')[1].split('value="')[1].split('"')[0]
+    assert secret.startswith(f"kw_live_{key.key_id}_")
+    assert "It will not be shown again" in body
+    assert response["HX-Retarget"] == "#modal"
+    # The table behind the modal is refreshed, with the key ID only.
+    assert 'id="my-keys" hx-swap-oob="outerHTML"' in body
+    assert body.count(secret) == 1
+
+    # Never again: not on the profile, the key's page or the console, not in the database,
+    # the events or the logs.
+    for url in (PROFILE, _key_urls(key.key_id)["detail"]):
+        page = dev_client.get(url).content.decode()
+        assert key.key_id in page and secret not in page
+    dump = serializers.serialize("json", [*ApiKey.objects.all(), *Event.objects.all()])
+    assert secret not in dump
+    assert secret.split("_")[-1] not in dump
+    assert secret not in caplog.text
+
+
+def test_create_works_without_javascript(dev_client, acme):
+    acme.settings.max_expiration_days = None
+    acme.settings.save()
+    form = dev_client.get(CREATE)
+    assert "<dialog" in form.content.decode() and "open" in form.content.decode()
+    response = _create(dev_client, htmx=False)
+    assert response.status_code == 200
+    assert "It will not be shown again" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_invalid_input_shows_field_errors_and_creates_nothing(dev_client):
+    response = _create(dev_client, name="", scopes=[], description="d" * 1001, rate_limit="0")
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith("<form")
+    assert "This field is required." in body
+    assert "Choose at least one permission." in body
+    assert "at most 1000 characters" in body
+    assert not ApiKey.objects.exists()
+
+
+def test_policy_errors_reach_the_form(dev_client, acme):
+    acme.settings.max_expiration_days = 30
+    acme.settings.save()
+    response = _create(dev_client, expires_on="2099-01-01")
+    assert "at most 30 days" in response.content.decode()
+    acme.settings.api_keys_enabled = False
+    acme.settings.save()
+    response = _create(dev_client, expires_on="")
+    assert "API keys are disabled" in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_the_profile_offers_create_only_while_keys_are_enabled(dev_client, acme):
+    assert "Create API key" in dev_client.get(PROFILE).content.decode()
+    acme.settings.api_keys_enabled = False
+    acme.settings.save()
+    page = dev_client.get(PROFILE).content.decode()
+    assert "API keys are disabled" in page and ">Create API key</a>" not in page
+
+
+def test_an_empty_profile_says_what_to_do_next(dev_client):
+    assert "No API keys yet" in dev_client.get(PROFILE).content.decode()
+
+
+def test_row_actions_confirm_first_and_then_act(dev_client, developer, make_key):
+    key, _ = make_key(developer)
+    urls = _key_urls(key.key_id)
+    confirm = dev_client.get(urls["revoke"] + "?from=profile", headers=htmx_headers())
+    assert "cannot be undone" in confirm.content.decode()
+    key.refresh_from_db()
+    assert key.status == Status.ACTIVE
+    done = dev_client.post(
+        urls["revoke"], {"from": "profile"}, headers=htmx_headers(dev_client.token)
+    )
+    assert done["HX-Retarget"] == "#my-keys"
+    assert "Revoked" in done.content.decode()
+    key.refresh_from_db()
+    assert key.status == Status.REVOKED
+
+
+def test_rename_regenerate_roll_and_delete_through_the_views(dev_client, developer, make_key):
+    key, _ = make_key(developer, name="Old name")
+    urls = _key_urls(key.key_id)
+    headers = {"X-CSRFToken": dev_client.token}
+    assert (
+        dev_client.post(
+            urls["edit"], {"name": "New name", "description": ""}, headers=headers
+        ).status_code
+        == 302
+    )
+    regenerated = dev_client.post(urls["regenerate"], headers=headers)
+    assert "no-store" in regenerated["Cache-Control"]
+    assert f"kw_live_{key.key_id}_" in regenerated.content.decode()
+    rolled = dev_client.post(urls["roll"], {"grace": "3d"}, headers=headers)
+    assert "keeps working until" in rolled.content.decode()
+    key.refresh_from_db()
+    assert key.name == "New name" and key.in_grace_period
+    assert dev_client.post(urls["disable"], headers=headers).status_code == 302
+    assert dev_client.post(urls["delete"], headers=headers).status_code == 302
+    assert not ApiKey.objects.filter(pk=key.pk).exists()
+    actions = list(
+        Event.objects.filter(target_id=key.key_id).order_by("id").values_list("action", flat=True)
+    )
+    assert actions == [
+        "key.created",
+        "key.renamed",
+        "key.regenerated",
+        "key.rolled",
+        "key.disabled",
+        "key.deleted",
+    ]
+
+
+def test_roll_refuses_an_unknown_grace_period(dev_client, developer, make_key):
+    key, _ = make_key(developer)
+    response = dev_client.post(
+        _key_urls(key.key_id)["roll"], {"grace": "30d"}, headers=htmx_headers(dev_client.token)
+    )
+    assert "Select a valid choice" in response.content.decode()
+    key.refresh_from_db()
+    assert not key.previous_secret_hash
+
+
+def test_an_admin_revokes_a_developers_key_from_the_console(admin, developer, client_for, make_key):
+    key, _ = make_key(developer)
+    client = client_for(admin)
+    token = csrf_token_for(client, CONSOLE)
+    response = client.post(
+        _key_urls(key.key_id)["revoke"],
+        {"from": "console"},
+        headers=htmx_headers(token)
+        | {"HX-Current-URL": f"http://testserver{CONSOLE}?status=active"},
+    )
+    assert response["HX-Retarget"] == "#key-table"
+    # The table comes back with the console's current filters: the key is no longer active.
+    assert f"<code>{key.key_id}</code>" not in response.content.decode()
+    key.refresh_from_db()
+    assert key.status == Status.REVOKED and key.revoked_by == admin
+
+
+def test_settings_page_saves_and_validates(admin, client_for, acme):
+    client = client_for(admin)
+    token = csrf_token_for(client, SETTINGS)
+    data = {
+        "api_keys_enabled": "on",
+        "max_expiration_days": "90",
+        "max_keys_per_user": "1001",
+        "default_rate_limit": "120",
+    }
+    bad = client.post(SETTINGS, data, headers={"X-CSRFToken": token})
+    assert bad.status_code == 400
+    assert "less than or equal to 1000" in bad.content.decode()
+    acme.settings.refresh_from_db()
+    assert acme.settings.max_keys_per_user == 10
+    good = client.post(SETTINGS, data | {"max_keys_per_user": "25"}, headers={"X-CSRFToken": token})
+    assert good.status_code == 302
+    acme.settings.refresh_from_db()
+    assert (acme.settings.max_keys_per_user, acme.settings.default_rate_limit) == (25, 120)
+    event = Event.objects.get(action=Event.Action.SETTINGS_CHANGED)
+    assert json.dumps(event.changes, sort_keys=True) == json.dumps(
+        {
+            "default_rate_limit": {"after": 120, "before": 60},
+            "max_expiration_days": {"after": 90, "before": 365},
+            "max_keys_per_user": {"after": 25, "before": 10},
+        },
+        sort_keys=True,
+    )
+
+
+def test_key_writes_need_the_csrf_token(developer, client_for, make_key):
+    key, _ = make_key(developer)
+    client = client_for(developer)
+    for url in _key_urls(key.key_id).values():
+        if url.endswith(f"{key.key_id}/"):
+            continue
+        assert client.post(url, headers=htmx_headers()).status_code == 403, url
+    key.refresh_from_db()
+    assert key.status == Status.ACTIVE
