@@ -6,7 +6,7 @@ from tenants.models import Event, Membership
 
 def api_key_list(*, membership: Membership) -> QuerySet[ApiKey]:
     """Every key of the member's tenant (the admin console's starting point)."""
-    return ApiKey.objects.filter(tenant=membership.tenant).select_related("owner")
+    return ApiKey.objects.filter(tenant=membership.tenant).select_related("owner", "tenant")
 
 
 def own_api_key_list(*, membership: Membership) -> QuerySet[ApiKey]:

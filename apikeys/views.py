@@ -1,4 +1,4 @@
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -87,9 +87,19 @@ def _my_keys_context(request: HttpRequest, membership: Membership) -> dict:
 @require_GET
 @tenant_view(Role.ADMIN)
 def console(request: HttpRequest, membership: Membership) -> HttpResponse:
-    return render_page(
+    response = render_page(
         request, "apikeys/console.html", "key-table", _console_context(request, membership)
     )
+    if request.htmx:
+        # The address bar keeps only the filters in use, so the URL reads well as a bookmark.
+        used = [
+            (name, value)
+            for name, values in request.GET.lists()
+            for value in values
+            if value and not (name == "per_page" and value == str(PAGE_SIZES[0]))
+        ]
+        response["HX-Push-Url"] = request.path + (f"?{urlencode(used)}" if used else "")
+    return response
 
 
 @require_GET
@@ -348,6 +358,7 @@ def bulk_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
         selectors.api_key_list(membership=membership)
         .filter(key_id__in=key_ids)
         .not_revoked()
+        .select_related(None)
         .only("key_id", "name")
     )
     if request.POST.get("confirm") == "yes" and keys:

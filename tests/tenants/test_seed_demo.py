@@ -17,3 +17,9 @@ def test_seed_demo_makes_the_demo_tenants_and_users_and_can_run_again(db, capsys
     root = User.objects.get(email="root@keyward.test")
     assert root.is_superuser and root.check_password("keyward-demo")
     assert "admin@acme.test" in capsys.readouterr().out
+    from apikeys.models import ApiKey
+
+    statuses = {key.status.value for key in ApiKey.objects.filter(tenant__slug="acme")}
+    assert statuses == {"active", "inactive", "expired", "revoked"}
+    assert any(key.is_expiring_soon for key in ApiKey.objects.all())
+    assert ApiKey.objects.count() == 6
