@@ -1,4 +1,5 @@
 import django_filters
+from django import forms
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 
@@ -14,11 +15,14 @@ SORTS = {
 }
 
 
+NULLABLE = {"expires_on", "last_used_at"}
+
+
 def _owners(request: HttpRequest | None) -> QuerySet[User]:
     membership = getattr(request, "membership", None)
     if membership is None:
         return User.objects.none()
-    return User.objects.filter(api_keys__tenant=membership.tenant).distinct().order_by("email")
+    return User.objects.filter(memberships__tenant=membership.tenant).order_by("email")
 
 
 class ApiKeyFilter(django_filters.FilterSet):
@@ -37,8 +41,12 @@ class ApiKeyFilter(django_filters.FilterSet):
         empty_label="Any expiration",
         label="Expiration",
     )
-    owner = django_filters.ModelChoiceFilter(
-        queryset=_owners, to_field_name="email", empty_label="Any owner", label="Owner"
+    # An email box rather than a select: a tenant may have thousands of members.
+    owner = django_filters.CharFilter(
+        method="filter_owner",
+        label="Owner",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"placeholder": "owner@example.com"}),
     )
     permission = django_filters.ChoiceFilter(
         choices=Scope.choices,
@@ -67,10 +75,10 @@ class ApiKeyFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
+        # Owners are matched among the tenant's members first: no join over every key.
+        owners = _owners(self.request).filter(email__icontains=value).values("pk")
         return queryset.filter(
-            Q(name__icontains=value)
-            | Q(key_id__startswith=value)
-            | Q(owner__email__icontains=value)
+            Q(name__icontains=value) | Q(key_id__startswith=value) | Q(owner__in=owners)
         )
 
     def filter_status(self, queryset, name: str, value: str):
@@ -79,11 +87,21 @@ class ApiKeyFilter(django_filters.FilterSet):
     def filter_expiration(self, queryset, name: str, value: str):
         return queryset.with_expiration(value)
 
+    def filter_owner(self, queryset, name: str, value: str):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(owner__in=_owners(self.request).filter(email__iexact=value))
+
     def filter_permission(self, queryset, name: str, value: str):
         return queryset.with_scope(value)
 
     def sort_by(self, queryset, name: str, value: str):
         field = SORTS[value.lstrip("-")][0]
         descending = value.startswith("-")
-        order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        if field in NULLABLE:
+            # Keys never used (or never expiring) go last either way.
+            order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        else:
+            order = F(field).desc() if descending else F(field).asc()
         return queryset.order_by(order, "-id" if descending else "id")

@@ -129,13 +129,16 @@ class ApiKey(models.Model):
     class Meta:
         verbose_name = "API key"
         ordering = ["-created_at", "-id"]
+        # One index per console sort order (PostgreSQL scans each both ways). The nullable
+        # columns' "newest first, never last" orders get PostgreSQL-only indexes in
+        # migration 0002: SQLite cannot declare NULLS LAST in an index.
         indexes = [
-            models.Index(fields=["tenant", "-created_at"], name="apikey_tenant_created"),
-            models.Index(fields=["tenant", "name"], name="apikey_tenant_name"),
-            models.Index(fields=["tenant", "-updated_at"], name="apikey_tenant_updated"),
-            models.Index(fields=["tenant", "expires_on"], name="apikey_tenant_expires"),
-            models.Index(fields=["tenant", "-last_used_at"], name="apikey_tenant_last_used"),
-            models.Index(fields=["tenant", "owner", "-created_at"], name="apikey_tenant_owner"),
+            models.Index(fields=["tenant", "created_at", "id"], name="apikey_tenant_created"),
+            models.Index(fields=["tenant", "updated_at", "id"], name="apikey_tenant_updated"),
+            models.Index(fields=["tenant", "name", "id"], name="apikey_tenant_name"),
+            models.Index(fields=["tenant", "expires_on", "id"], name="apikey_tenant_expires"),
+            models.Index(fields=["tenant", "last_used_at", "id"], name="apikey_tenant_used"),
+            models.Index(fields=["tenant", "owner", "created_at"], name="apikey_tenant_owner"),
         ]
         constraints = [
             models.CheckConstraint(

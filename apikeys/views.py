@@ -17,6 +17,7 @@ from apikeys.forms import ApiKeyCreateForm, ApiKeyEditForm, ApiKeyRollForm, Tena
 from apikeys.models import ApiKey
 from portal.htmx import render_page, swap_and_close
 from portal.http import client_ip
+from portal.pagination import CappedPaginator
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
 
@@ -68,7 +69,7 @@ def _console_context(request: HttpRequest, membership: Membership) -> dict:
     keys = ApiKeyFilter(
         params, queryset=selectors.api_key_list(membership=membership), request=request
     )
-    paginator = Paginator(keys.qs, _page_size(params))
+    paginator = CappedPaginator(keys.qs, _page_size(params))
     return {
         "filter": keys,
         "params": params,
