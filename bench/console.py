@@ -104,7 +104,7 @@ def load(total: int) -> None:
                 environment=rng.choice(Environment.values),
                 scopes=" ".join(sorted(rng.sample(scopes, rng.randint(1, len(scopes))))),
                 rate_limit=rng.choice([60, 120, 600, 1000]),
-                secret_hash="%064x" % rng.getrandbits(256),
+                secret_hash=f"{rng.getrandbits(256):064x}",
                 is_active=state > 0.1,
                 revoked_at=created + timedelta(days=1) if state > 0.8 else None,
                 expires_on=(now + timedelta(days=rng.randint(-200, 400))).date()
@@ -157,7 +157,7 @@ def measure(runs: int) -> None:
                 timings.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
         timings.sort()
-        p95 = timings[min(len(timings) - 1, int(round(0.95 * len(timings))) - 1)]
+        p95 = timings[min(len(timings) - 1, round(0.95 * len(timings)) - 1)]
         matches = response.content.split(b'class="table-summary muted">')[1].split(b" ")[0]
         print(
             f"{label:<34}{statistics.median(timings):>11.1f}{p95:>9.1f}"
