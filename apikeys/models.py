@@ -109,6 +109,8 @@ class ApiKey(models.Model):
     previous_secret_hash = models.CharField(max_length=64, blank=True)
     previous_valid_until = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # Public IDs of the customers this key is limited to; empty for all of the tenant's.
+    customer_scope = models.JSONField(default=list, blank=True)
     expires_on = models.DateField(
         null=True, blank=True, help_text="The last day the key works; empty for never."
     )
@@ -203,3 +205,43 @@ class ApiKey(models.Model):
             and self.previous_valid_until is not None
             and self.previous_valid_until > timezone.now()
         )
+
+
+class RequestLog(models.Model):
+    """One API request, written in batches off the request path (apikeys.usage)."""
+
+    created_at = models.DateTimeField(db_index=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # The key ID, not a foreign key: the log outlives a deleted key.
+    key_id = models.CharField("key ID", max_length=16)
+    environment = models.CharField(max_length=16)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=300)
+    status = models.PositiveSmallIntegerField()
+    latency_ms = models.FloatField("latency (ms)")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="requestlog_tenant_recent"),
+            models.Index(fields=["tenant", "key_id", "-created_at"], name="requestlog_tenant_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} {self.status}"
+
+
+class KeyUsageDay(models.Model):
+    """Requests per key per day (UTC), counted in batches."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key_id = models.CharField("key ID", max_length=16)
+    day = models.DateField()
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key_id", "day"], name="keyusage_key_day")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} on {self.day}: {self.requests}"

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "accounts",
     "tenants",
     "apikeys",
+    "customers",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +269,15 @@ API_KEY_PEPPER = env_str("API_KEY_PEPPER")
 if API_KEY_PEPPER and len(API_KEY_PEPPER) < 32:
     raise ImproperlyConfigured("API_KEY_PEPPER must be at least 32 characters long")
 KEYS_EXPIRING_SOON_DAYS = env_int("KEYS_EXPIRING_SOON_DAYS", 7, minimum=1)
+# Verification state shared by every process (apikeys.keystate): Redis keys with this prefix,
+# or without Redis a file whose replacement tells every local process that a key changed.
+KEY_STATE_PREFIX = env_str("KEY_STATE_PREFIX", "kw")
+KEY_STATE_FILE = Path(env_str("KEY_STATE_FILE", str(BASE_DIR / "var" / "key-state")))
+KEY_CACHE_SIZE = env_int("KEY_CACHE_SIZE", 100_000, minimum=0)
+# Request logs and usage counts are written in batches, at least this often (seconds).
+API_LOG_FLUSH_SECONDS = env_int("API_LOG_FLUSH_SECONDS", 2, minimum=1)
+API_LOG_BATCH_SIZE = env_int("API_LOG_BATCH_SIZE", 500, minimum=1)
+API_LOG_BACKGROUND = env_bool("API_LOG_BACKGROUND", True)
 
 # The system admin site lives at /system/ (SYSTEM_ADMIN_PATH overrides).
 SYSTEM_ADMIN_PATH = env_str("SYSTEM_ADMIN_PATH", "system/").strip("/") + "/"

@@ -18,3 +18,6 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+
+# Tests write the request log explicitly (apikeys.usage.buffer.flush()), not from a thread.
+API_LOG_BACKGROUND = False

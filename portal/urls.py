@@ -9,6 +9,7 @@ urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
+    path("api/<str:environment>/v1/", include("apikeys.api.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path(settings.SYSTEM_ADMIN_PATH, admin.site.urls),

@@ -1,0 +1,165 @@
+"""The pipeline every platform API request goes through.
+
+method -> key in URL? -> Bearer key verified -> rate limit -> scope -> the endpoint ->
+RateLimit headers -> request log (buffered). Errors at any step are problem details.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from apikeys.api.problems import ApiError, problem
+from apikeys.models import Environment
+from apikeys.usage import buffer
+from apikeys.verification import (
+    IN_URL,
+    MISSING,
+    NOT_BEARER,
+    KeyRecord,
+    Refusal,
+    Verified,
+    key_in_query,
+    verifier,
+)
+from portal.http import client_ip
+
+logger = logging.getLogger("keyward.api")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What the endpoint knows about who calls: always from the key record, never the client."""
+
+    key: KeyRecord
+    environment: str
+
+    @property
+    def tenant_id(self) -> int:
+        return self.key.tenant_id
+
+    def customers(self) -> QuerySet:
+        from customers.models import Customer
+
+        visible = Customer.objects.filter(tenant_id=self.tenant_id, environment=self.environment)
+        if self.key.customer_scope:
+            visible = visible.filter(public_id__in=self.key.customer_scope)
+        return visible
+
+
+def json_body(request: HttpRequest) -> dict:
+    """The request's JSON object, or a 415 / 413 / 400 / 422 problem."""
+    content_type = request.content_type or ""
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise ApiError(415, "Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, "The request body is too large.") from None
+    try:
+        data = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "The request body must be a JSON object.", errors={})
+    return data
+
+
+def _rate_limit_headers(response: HttpResponse, verified: Verified) -> None:
+    # IETF draft-ietf-httpapi-ratelimit-headers: the policy and what is left of it.
+    response["RateLimit-Policy"] = f'"per-key";q={verified.limit};w=60'
+    if verified.used is not None:
+        response["RateLimit"] = f'"per-key";r={verified.remaining};t={verified.reset_seconds}'
+
+
+Scopes = dict[str, str | None]
+
+
+def endpoint(scopes: Scopes) -> Callable:
+    """`scopes` maps each allowed method to the scope it needs (None: any valid key)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest, environment: str, **kwargs) -> HttpResponse:
+            started = time.perf_counter()
+            if environment not in Environment.values:
+                return problem(404, "There is no such environment.")
+            if request.method not in scopes:
+                response = problem(
+                    405, f"Use {', '.join(scopes)} on this path.", title="Method not allowed"
+                )
+                response["Allow"] = ", ".join(scopes)
+                return response
+            if key_in_query(request.GET):
+                return _refuse(IN_URL)
+            header = request.META.get("HTTP_AUTHORIZATION", "")
+            if not header:
+                return _refuse(MISSING)
+            scheme, _, key = header.partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return _refuse(NOT_BEARER)
+            try:
+                verified = verifier.verify(key.strip(), environment)
+                if isinstance(verified, Refusal):
+                    return _refuse(verified)
+                response = _answer(request, view, verified, environment, scopes, kwargs)
+            except DatabaseError:
+                logger.exception("Database error in the API")
+                return problem(503, "The service is temporarily unavailable; try again shortly.")
+            _rate_limit_headers(response, verified)
+            buffer.record(
+                when=timezone.now(),
+                tenant_id=verified.record.tenant_id,
+                key_pk=verified.record.pk,
+                key_id=verified.record.key_id,
+                environment=environment,
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                client_ip=client_ip(request),
+            )
+            return response
+
+        wrapper.scopes = scopes
+        return wrapper
+
+    return decorator
+
+
+def _refuse(refusal: Refusal) -> HttpResponse:
+    return problem(refusal.status, refusal.detail, title=refusal.title)
+
+
+def _answer(request, view, verified: Verified, environment: str, scopes: Scopes, kwargs):
+    if verified.over_limit:
+        response = problem(
+            429,
+            f"This key may make {verified.limit} requests a minute; "
+            f"try again in {verified.reset_seconds} seconds.",
+        )
+        response["Retry-After"] = str(verified.reset_seconds)
+        return response
+    needed = scopes[request.method]
+    if needed is not None and needed not in verified.record.scopes:
+        return problem(403, f"This API key lacks the permission {needed!r}.", required=needed)
+    try:
+        return view(request, Caller(key=verified.record, environment=environment), **kwargs)
+    except ApiError as error:
+        return error.response
+
+
+def ok(data: object, status: int = 200) -> JsonResponse:
+    return JsonResponse(
+        data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}
+    )

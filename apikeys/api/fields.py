@@ -1,0 +1,83 @@
+"""Strict JSON field checks: a string is not a number, `"true"` is not a boolean.
+
+Each returns the value or records a message in `errors` under the field's name.
+"""
+
+from datetime import date
+
+MISSING = object()
+Errors = dict[str, list[str]]
+
+
+def _fail(errors: Errors, name: str, message: str) -> object:
+    errors.setdefault(name, []).append(message)
+    return MISSING
+
+
+def unknown_fields(data: dict, allowed: set[str], errors: Errors) -> None:
+    for name in sorted(set(data) - allowed):
+        _fail(errors, name, "Unknown field.")
+
+
+def string(data: dict, name: str, errors: Errors, *, max_length: int, required: bool) -> object:
+    if name not in data:
+        return _fail(errors, name, "This field is required.") if required else MISSING
+    value = data[name]
+    if not isinstance(value, str):
+        return _fail(errors, name, "Must be a string.")
+    if len(value) > max_length:
+        return _fail(errors, name, f"At most {max_length} characters.")
+    if "\x00" in value or not _encodable(value):
+        return _fail(errors, name, "Must be plain text (no NUL or lone surrogate characters).")
+    value = value.strip()
+    if required and not value:
+        return _fail(errors, name, "Must not be empty.")
+    return value
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def choice(data: dict, name: str, errors: Errors, *, choices: list[str], required: bool) -> object:
+    if name not in data:
+        return _fail(errors, name, "This field is required.") if required else MISSING
+    if data[name] not in choices:
+        return _fail(errors, name, f"Must be one of: {', '.join(choices)}.")
+    return data[name]
+
+
+def integer(data: dict, name: str, errors: Errors, *, minimum: int, maximum: int) -> object:
+    if name not in data:
+        return _fail(errors, name, "This field is required.")
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        return _fail(errors, name, "Must be an integer.")
+    if not minimum <= value <= maximum:
+        return _fail(errors, name, f"Must be between {minimum} and {maximum}.")
+    return value
+
+
+def boolean(data: dict, name: str, errors: Errors) -> object:
+    if name not in data:
+        return _fail(errors, name, "This field is required.")
+    if not isinstance(data[name], bool):
+        return _fail(errors, name, "Must be true or false.")
+    return data[name]
+
+
+def iso_date(value: object, name: str, errors: Errors) -> object:
+    if not isinstance(value, str):
+        return _fail(errors, name, "Must be a date, YYYY-MM-DD.")
+    try:
+        return (
+            date.fromisoformat(value)
+            if len(value) == 10
+            else _fail(errors, name, "Must be a date, YYYY-MM-DD.")
+        )
+    except ValueError:
+        return _fail(errors, name, "Must be a date, YYYY-MM-DD.")

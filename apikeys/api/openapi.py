@@ -1,0 +1,389 @@
+"""The OpenAPI 3.1 description of the platform API, exactly as apikeys.api.views answers.
+
+tests/api/test_openapi.py checks every endpoint's responses against it, and schemathesis
+fuzzes a live server with it."""
+
+from copy import deepcopy
+
+from apikeys.models import Scope
+from customers.models import Customer, License
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+
+
+def _problem(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": _PROBLEM}},
+    }
+
+
+def _json(schema_ref: str, description: str = "OK") -> dict:
+    return {
+        "description": description,
+        "headers": {
+            "RateLimit": {"$ref": "#/components/headers/RateLimit"},
+            "RateLimit-Policy": {"$ref": "#/components/headers/RateLimitPolicy"},
+        },
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+def _body(schema_ref: str) -> dict:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+ERRORS = {
+    "401": {"$ref": "#/components/responses/Unauthorized"},
+    "403": {"$ref": "#/components/responses/Forbidden"},
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
+}
+BODY_ERRORS = {
+    "400": _problem("The body is not valid JSON."),
+    "413": _problem("The body is too large."),
+    "415": _problem("The body is not JSON."),
+    "422": {"$ref": "#/components/responses/Invalid"},
+}
+NOT_FOUND = {"404": _problem("No such customer is visible to this key.")}
+CUSTOMER_ID = {
+    "name": "customer_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^cus_[0-9A-Za-z]{12}$"},
+}
+
+
+def _op(op_id: str, summary: str, scope: str | None, responses: dict, **extra) -> dict:
+    operation = {
+        "operationId": op_id,
+        "summary": summary,
+        "description": f"Needs the permission `{scope}`." if scope else "Any valid key.",
+        "responses": responses | ERRORS,
+    } | extra
+    if scope:
+        operation["x-required-scope"] = scope
+    return operation
+
+
+_STRING = {"type": "string"}
+_DATETIME = {"type": "string", "format": "date-time"}
+SCHEMAS = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": _STRING,
+            "status": {"type": "integer"},
+            "detail": _STRING,
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": _STRING},
+            },
+            "required": _STRING,
+        },
+    },
+    "Me": {
+        "type": "object",
+        "required": [
+            "tenant",
+            "key_id",
+            "name",
+            "environment",
+            "scopes",
+            "rate_limit",
+            "expires_on",
+            "customer_scope",
+        ],
+        "properties": {
+            "tenant": _STRING,
+            "key_id": _STRING,
+            "name": _STRING,
+            "environment": {"enum": ["production", "staging", "development"]},
+            "scopes": {"type": "array", "items": {"enum": Scope.values}},
+            "rate_limit": {"type": "integer", "minimum": 1},
+            "expires_on": {"type": ["string", "null"], "format": "date"},
+            "customer_scope": {"type": "array", "items": _STRING},
+        },
+        "additionalProperties": False,
+    },
+    "Customer": {
+        "type": "object",
+        "required": [
+            "id",
+            "name",
+            "external_id",
+            "status",
+            "environment",
+            "created_at",
+            "updated_at",
+        ],
+        "properties": {
+            "id": _STRING,
+            "name": _STRING,
+            "external_id": _STRING,
+            "status": {"enum": Customer.Status.values},
+            "environment": {"enum": ["production", "staging", "development"]},
+            "created_at": _DATETIME,
+            "updated_at": _DATETIME,
+        },
+        "additionalProperties": False,
+    },
+    "CustomerList": {
+        "type": "object",
+        "required": ["data", "page", "per_page", "total", "has_more"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "has_more": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "CustomerCreate": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+            "external_id": {"type": "string", "maxLength": 100},
+            "status": {"enum": Customer.Status.values},
+        },
+        "additionalProperties": False,
+    },
+    "CustomerUpdate": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+            "external_id": {"type": "string", "maxLength": 100},
+            "status": {"enum": Customer.Status.values},
+        },
+        "additionalProperties": False,
+    },
+    "License": {
+        "type": "object",
+        "required": ["customer_id", "seats", "tier", "trial", "not_for_resale", "updated_at"],
+        "properties": {
+            "customer_id": _STRING,
+            "seats": {"type": "integer", "minimum": 0},
+            "tier": {"enum": [*License.Tier.values, None]},
+            "trial": {"type": "boolean"},
+            "not_for_resale": {"type": "boolean"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+        "additionalProperties": False,
+    },
+    "LicensePut": {
+        "type": "object",
+        "required": ["seats", "tier", "trial", "not_for_resale"],
+        "properties": {
+            "seats": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+            "tier": {"enum": License.Tier.values},
+            "trial": {"type": "boolean"},
+            "not_for_resale": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "UsageRow": {
+        "type": "object",
+        "required": [
+            "customer_id",
+            "customer_name",
+            "seats_used",
+            "licensed_seats",
+            "tier",
+            "trial",
+            "not_for_resale",
+        ],
+        "properties": {
+            "customer_id": _STRING,
+            "customer_name": _STRING,
+            "date": {"type": "string", "format": "date"},
+            "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+            "seats_used": {"type": "integer", "minimum": 0},
+            "licensed_seats": {"type": "integer", "minimum": 0},
+            "tier": {"enum": [*License.Tier.values, None]},
+            "trial": {"type": "boolean"},
+            "not_for_resale": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "Usage": {
+        "type": "object",
+        "required": ["period", "from", "to", "data"],
+        "properties": {
+            "period": {"enum": ["daily", "monthly"]},
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/UsageRow"}},
+        },
+        "additionalProperties": False,
+    },
+    "Telemetry": {
+        "type": "object",
+        "required": ["customer_id", "date", "seats_used"],
+        "properties": {
+            "customer_id": {"type": "string", "maxLength": 20},
+            "date": {"type": "string", "format": "date"},
+            "seats_used": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+        },
+        "additionalProperties": False,
+    },
+}
+
+
+def _paths() -> dict:
+    return {
+        "/me": {
+            "get": _op(
+                "getMe",
+                "The calling key: tenant, ID, name, environment, scopes, limits",
+                None,
+                {"200": _json("Me")},
+            ),
+        },
+        "/customers": {
+            "get": _op(
+                "listCustomers",
+                "Customers visible to this key, by name",
+                "customers:read",
+                {"200": _json("CustomerList"), "422": {"$ref": "#/components/responses/Invalid"}},
+                parameters=[
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    },
+                    {
+                        "name": "per_page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+            ),
+            "post": _op(
+                "createCustomer",
+                "Create a customer in this key's environment",
+                "customers:write",
+                {"201": _json("Customer", "Created")} | BODY_ERRORS,
+                requestBody=_body("CustomerCreate"),
+            ),
+        },
+        "/customers/{customer_id}": {
+            "parameters": [CUSTOMER_ID],
+            "get": _op(
+                "getCustomer",
+                "One customer",
+                "customers:read",
+                {"200": _json("Customer")} | NOT_FOUND,
+            ),
+            "patch": _op(
+                "updateCustomer",
+                "Change a customer's name, external ID or status",
+                "customers:write",
+                {"200": _json("Customer")} | NOT_FOUND | BODY_ERRORS,
+                requestBody=_body("CustomerUpdate"),
+            ),
+        },
+        "/customers/{customer_id}/license": {
+            "parameters": [CUSTOMER_ID],
+            "get": _op(
+                "getLicense",
+                "A customer's licence",
+                "customers:read",
+                {"200": _json("License")} | NOT_FOUND,
+            ),
+            "put": _op(
+                "putLicense",
+                "Set a customer's licence: seats, tier, trial, NFR",
+                "licenses:manage",
+                {"200": _json("License")} | NOT_FOUND | BODY_ERRORS,
+                requestBody=_body("LicensePut"),
+            ),
+        },
+        "/usage": {
+            "get": _op(
+                "getUsage",
+                "Seats used per customer, per day or per month (the peak)",
+                "usage:read",
+                {"200": _json("Usage"), "422": {"$ref": "#/components/responses/Invalid"}},
+                parameters=[
+                    {
+                        "name": "period",
+                        "in": "query",
+                        "schema": {"enum": ["daily", "monthly"], "default": "daily"},
+                    },
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "First day, YYYY-MM-DD (default: 29 days before `to`).",
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "Last day, YYYY-MM-DD (default: today); at most 366 days.",
+                    },
+                ],
+            ),
+        },
+        "/telemetry": {
+            "post": _op(
+                "postTelemetry",
+                "Report the seats a customer used on a day",
+                "telemetry:write",
+                {"200": _json("Telemetry")} | NOT_FOUND | BODY_ERRORS,
+                requestBody=_body("Telemetry"),
+            ),
+        },
+    }
+
+
+def document(environment: str) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Keyward platform API",
+            "version": "1.0.0",
+            "description": (
+                f"The {environment} environment. Authenticate with `Authorization: Bearer "
+                "<key>`; errors are RFC 9457 problem details; every response carries the "
+                "key's `RateLimit-Policy` and `RateLimit`."
+            ),
+        },
+        "servers": [{"url": f"/api/{environment}/v1"}],
+        "security": [{"apiKey": []}],
+        "paths": deepcopy(_paths()),
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": deepcopy(SCHEMAS),
+            "headers": {
+                "RateLimit": {
+                    "schema": {"type": "string"},
+                    "description": "What is left: r=remaining, t=seconds to reset.",
+                },
+                "RateLimitPolicy": {
+                    "schema": {"type": "string"},
+                    "description": "The key's limit: q=requests per w=60 seconds.",
+                },
+            },
+            "responses": {
+                "Unauthorized": _problem(
+                    "No key, or a key that is malformed, unknown, revoked, "
+                    "disabled, expired, of a switched-off tenant or of "
+                    "another environment."
+                )
+                | {"headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
+                "Forbidden": _problem("The key lacks the permission this operation needs."),
+                "TooManyRequests": _problem("Over the key's rate limit.")
+                | {"headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+                "Unavailable": _problem("The service is temporarily unavailable."),
+                "Invalid": _problem("Invalid fields: `errors` names each with its messages."),
+            },
+        },
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from apikeys.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("me", views.me, name="me"),
+    path("customers", views.customers, name="customers"),
+    path("customers/<str:customer_id>", views.customer, name="customer"),
+    path("customers/<str:customer_id>/license", views.customer_license, name="license"),
+    path("usage", views.usage, name="usage"),
+    path("telemetry", views.telemetry, name="telemetry"),
+    path("openapi.json", views.openapi, name="openapi"),
+]

@@ -1,0 +1,267 @@
+"""The platform API endpoints (DESIGN section 3). Every one starts from `caller`, whose
+tenant, environment and customer scope come from the key record."""
+
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.db.models.functions import TruncMonth
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from apikeys.api import fields
+from apikeys.api.endpoint import Caller, endpoint, json_body, ok
+from apikeys.api.openapi import document
+from apikeys.api.problems import ApiError, invalid
+from apikeys.models import Environment
+from customers.models import Customer, License, SeatUsage
+
+MAX_PER_PAGE = 100
+MAX_USAGE_DAYS = 366
+STATUSES = Customer.Status.values
+TIERS = License.Tier.values
+
+
+def _customer_json(customer: Customer) -> dict:
+    return {
+        "id": customer.public_id,
+        "name": customer.name,
+        "external_id": customer.external_id,
+        "status": customer.status,
+        "environment": customer.environment,
+        "created_at": customer.created_at.isoformat(),
+        "updated_at": customer.updated_at.isoformat(),
+    }
+
+
+def _license_json(customer: Customer, license: License | None) -> dict:
+    return {
+        "customer_id": customer.public_id,
+        "seats": license.seats if license else 0,
+        "tier": license.tier if license else None,
+        "trial": license.trial if license else False,
+        "not_for_resale": license.not_for_resale if license else False,
+        "updated_at": license.updated_at.isoformat() if license else None,
+    }
+
+
+def _customer(caller: Caller, customer_id: str) -> Customer:
+    customer = caller.customers().filter(public_id=customer_id).first()
+    if customer is None:
+        raise ApiError(404, "No customer with this ID is visible to this key.")
+    return customer
+
+
+def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    raw = request.GET.get(name, str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise invalid({name: [f"Must be a whole number from 1 to {maximum}."]})
+    return int(raw)
+
+
+@endpoint({"GET": None})
+def me(request: HttpRequest, caller: Caller) -> HttpResponse:
+    key = caller.key
+    return ok(
+        {
+            "tenant": key.tenant_slug,
+            "key_id": key.key_id,
+            "name": key.name,
+            "environment": key.environment,
+            "scopes": sorted(key.scopes),
+            "rate_limit": key.rate_limit,
+            "expires_on": key.expires_on.isoformat() if key.expires_on else None,
+            "customer_scope": list(key.customer_scope),
+        }
+    )
+
+
+@endpoint({"GET": "customers:read", "POST": "customers:write"})
+def customers(request: HttpRequest, caller: Caller) -> HttpResponse:
+    if request.method == "POST":
+        return _customer_create(request, caller)
+    page = _int_param(request, "page", 1, 1_000_000)
+    per_page = _int_param(request, "per_page", 50, MAX_PER_PAGE)
+    visible = caller.customers().order_by("name", "id")
+    total = visible.count()
+    rows = list(visible[(page - 1) * per_page : page * per_page])
+    return ok(
+        {
+            "data": [_customer_json(c) for c in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "has_more": page * per_page < total,
+        }
+    )
+
+
+def _customer_create(request: HttpRequest, caller: Caller) -> HttpResponse:
+    if caller.key.customer_scope:
+        raise ApiError(403, "This key is limited to specific customers and cannot create more.")
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"name", "external_id", "status"}, errors)
+    name = fields.string(data, "name", errors, max_length=200, required=True)
+    external_id = fields.string(data, "external_id", errors, max_length=100, required=False)
+    status = fields.choice(data, "status", errors, choices=STATUSES, required=False)
+    if errors:
+        raise invalid(errors)
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                tenant_id=caller.tenant_id,
+                environment=caller.environment,
+                name=name,
+                external_id="" if external_id is fields.MISSING else external_id,
+                status=Customer.Status.ACTIVE if status is fields.MISSING else status,
+            )
+    except IntegrityError:
+        raise invalid({"external_id": ["Another customer already has this external ID."]}) from None
+    response = ok(_customer_json(customer), status=201)
+    response["Location"] = reverse(
+        "api:customer",
+        kwargs={"environment": caller.environment, "customer_id": customer.public_id},
+    )
+    return response
+
+
+@endpoint({"GET": "customers:read", "PATCH": "customers:write"})
+def customer(request: HttpRequest, caller: Caller, customer_id: str) -> HttpResponse:
+    found = _customer(caller, customer_id)
+    if request.method == "GET":
+        return ok(_customer_json(found))
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"name", "external_id", "status"}, errors)
+    changes = {
+        "name": fields.string(data, "name", errors, max_length=200, required="name" in data),
+        "external_id": fields.string(data, "external_id", errors, max_length=100, required=False),
+        "status": fields.choice(data, "status", errors, choices=STATUSES, required=False),
+    }
+    if errors:
+        raise invalid(errors)
+    for name, value in changes.items():
+        if value is not fields.MISSING:
+            setattr(found, name, value)
+    try:
+        with transaction.atomic():
+            found.save()
+    except IntegrityError:
+        raise invalid({"external_id": ["Another customer already has this external ID."]}) from None
+    return ok(_customer_json(found))
+
+
+@endpoint({"GET": "customers:read", "PUT": "licenses:manage"})
+def customer_license(request: HttpRequest, caller: Caller, customer_id: str) -> HttpResponse:
+    found = _customer(caller, customer_id)
+    if request.method == "GET":
+        return ok(_license_json(found, License.objects.filter(customer=found).first()))
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"seats", "tier", "trial", "not_for_resale"}, errors)
+    values = {
+        "seats": fields.integer(data, "seats", errors, minimum=0, maximum=1_000_000),
+        "tier": fields.choice(data, "tier", errors, choices=TIERS, required=True),
+        "trial": fields.boolean(data, "trial", errors),
+        "not_for_resale": fields.boolean(data, "not_for_resale", errors),
+    }
+    if errors:
+        raise invalid(errors)
+    license, _ = License.objects.update_or_create(customer=found, defaults=values)
+    return ok(_license_json(found, license))
+
+
+@endpoint({"GET": "usage:read"})
+def usage(request: HttpRequest, caller: Caller) -> HttpResponse:
+    errors: fields.Errors = {}
+    period = request.GET.get("period", "daily")
+    if period not in ("daily", "monthly"):
+        errors["period"] = ["Must be daily or monthly."]
+    today = timezone.now().date()
+    start = fields.iso_date(
+        request.GET.get("from", (today - timedelta(days=29)).isoformat()), "from", errors
+    )
+    end = fields.iso_date(request.GET.get("to", today.isoformat()), "to", errors)
+    if not errors and start > end:
+        errors["from"] = ["Must not be after 'to'."]
+    if not errors and (end - start).days >= MAX_USAGE_DAYS:
+        errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
+    if errors:
+        raise invalid(errors)
+    return ok(
+        {
+            "period": period,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "data": usage_rows(caller.customers(), period, start, end),
+        }
+    )
+
+
+def usage_rows(customers, period: str, start: date, end: date) -> list[dict]:
+    """Seat consumption per customer and day (or month: the peak), with licence facts."""
+    visible = {c.pk: c for c in customers.select_related("license")}
+    rows = SeatUsage.objects.filter(customer_id__in=list(visible), day__gte=start, day__lte=end)
+    if period == "monthly":
+        points = (
+            rows.annotate(month=TruncMonth("day"))
+            .values("customer_id", "month")
+            .annotate(seats=Max("seats_used"))
+            .order_by("month", "customer_id")
+        )
+        items = [
+            (p["customer_id"], "month", p["month"].strftime("%Y-%m"), p["seats"]) for p in points
+        ]
+    else:
+        points = rows.values_list("customer_id", "day", "seats_used").order_by("day", "customer_id")
+        items = [(pk, "date", day.isoformat(), seats) for pk, day, seats in points]
+    result = []
+    for pk, label, when, seats in items:
+        customer = visible[pk]
+        license = getattr(customer, "license", None)
+        result.append(
+            {
+                "customer_id": customer.public_id,
+                "customer_name": customer.name,
+                label: when,
+                "seats_used": seats,
+                "licensed_seats": license.seats if license else 0,
+                "tier": license.tier if license else None,
+                "trial": license.trial if license else False,
+                "not_for_resale": license.not_for_resale if license else False,
+            }
+        )
+    return result
+
+
+@endpoint({"POST": "telemetry:write"})
+def telemetry(request: HttpRequest, caller: Caller) -> HttpResponse:
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"customer_id", "date", "seats_used"}, errors)
+    customer_id = fields.string(data, "customer_id", errors, max_length=20, required=True)
+    day = (
+        fields.iso_date(data.get("date"), "date", errors)
+        if "date" in data
+        else fields._fail(errors, "date", "This field is required.")
+    )
+    seats = fields.integer(data, "seats_used", errors, minimum=0, maximum=1_000_000)
+    if not errors and day > timezone.now().date():
+        errors["date"] = ["Must not be in the future."]
+    if errors:
+        raise invalid(errors)
+    found = _customer(caller, customer_id)
+    SeatUsage.objects.update_or_create(customer=found, day=day, defaults={"seats_used": seats})
+    return ok({"customer_id": found.public_id, "date": day.isoformat(), "seats_used": seats})
+
+
+@require_GET
+def openapi(request: HttpRequest, environment: str) -> HttpResponse:
+    if environment not in Environment.values:
+        from apikeys.api.problems import problem
+
+        return problem(404, "There is no such environment.")
+    return ok(document(environment))

@@ -1,0 +1,180 @@
+"""Shared state behind API verification: key versions and rate-limit counters.
+
+Every worker keeps the key records it has verified in local memory, so the hot path runs
+no query. A record is used only while its *version token* is unchanged; the token comes
+from a source every process sees:
+
+- with Redis (`REDIS_URL`): a global epoch (bumped on any tenant change) and a per-key
+  version (bumped on any change to the key), read in the same round trip that counts the
+  request against the key's rate limit (one Lua script);
+- without Redis: a small state file next to the database, replaced on every change, whose
+  identity a worker checks with one `stat()` per request; counters live in local memory
+  behind a lock (exact for one process: use Redis when running several).
+
+Writers bump versions after their transaction commits (signals in apikeys.signals). A
+reader reads the token *before* the database row, so a refill racing with a revocation can
+only store the old row under the old token, which the next request sees is stale: the
+revoked state always wins.
+
+If Redis is unreachable the API keeps answering: every request is verified against the
+database (no cache), rate limits are not enforced (fail open), and a warning is logged
+at most once a minute.
+"""
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger("keyward.api")
+
+WINDOW_SECONDS = 60
+Token = Any  # opaque, compared with ==
+
+# KEYS: rate-limit counter, per-key version, epoch. ARGV: counter TTL, whether to count.
+_LUA = """
+local count = 0
+if ARGV[2] == '1' then
+  count = redis.call('INCR', KEYS[1])
+  if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+end
+return {count, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}
+"""
+
+
+class StateUnavailable(Exception):
+    """The shared state (Redis) could not be reached."""
+
+
+class RedisState:
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(
+            url, socket_connect_timeout=0.25, socket_timeout=0.25, health_check_interval=30
+        )
+        self._script = self._client.register_script(_LUA)
+        self._prefix = prefix
+        self._epoch = f"{prefix}:epoch"
+
+    def _keys(self, key_id: str, window: int) -> list[str]:
+        return [f"{self._prefix}:rl:{key_id}:{window}", f"{self._prefix}:kv:{key_id}", self._epoch]
+
+    def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
+        """Count this request (if `count`) and read the key's version token, in one trip."""
+        import redis
+
+        try:
+            used, key_version, epoch = self._script(
+                keys=self._keys(key_id, window), args=[WINDOW_SECONDS + 1, "1" if count else "0"]
+            )
+        except redis.RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+        return int(used), (epoch, key_version)
+
+    def key_changed(self, key_id: str) -> None:
+        self._client.incr(f"{self._prefix}:kv:{key_id}")
+
+    def tenant_changed(self) -> None:
+        self._client.incr(self._epoch)
+
+    def reset(self) -> None:
+        for name in self._client.scan_iter(f"{self._prefix}:*"):
+            self._client.delete(name)
+
+
+class LocalState:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._counters: dict[tuple[str, int], int] = {}
+
+    def _token(self) -> Token:
+        try:
+            stat = os.stat(self._path)
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
+        used = 0
+        if count:
+            with self._lock:
+                used = self._counters.get((key_id, window), 0) + 1
+                self._counters[(key_id, window)] = used
+                if len(self._counters) > 100_000:  # drop finished windows
+                    self._counters = {k: v for k, v in self._counters.items() if k[1] >= window}
+        return used, self._token()
+
+    def _bump(self) -> None:
+        # A new file (new inode) on every change: visible to every process at once.
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self._path.with_name(f"{self._path.name}.{os.getpid()}.{time.time_ns()}")
+        temporary.write_text(str(time.time_ns()))
+        os.replace(temporary, self._path)
+
+    def key_changed(self, key_id: str) -> None:
+        self._bump()
+
+    def tenant_changed(self) -> None:
+        self._bump()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counters.clear()
+        self._bump()
+
+
+_state: RedisState | LocalState | None = None
+_state_lock = threading.Lock()
+
+
+def state() -> RedisState | LocalState:
+    global _state
+    if _state is None:
+        with _state_lock:
+            if _state is None:
+                if settings.REDIS_URL:
+                    _state = RedisState(settings.REDIS_URL, settings.KEY_STATE_PREFIX)
+                else:
+                    _state = LocalState(Path(settings.KEY_STATE_FILE))
+    return _state
+
+
+def reset_state() -> None:
+    """Forget the configured state backend (tests that change settings)."""
+    global _state
+    _state = None
+
+
+_last_warning = 0.0
+
+
+def warn_unavailable(exc: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning > 60:
+        _last_warning = now
+        logger.warning(
+            "Redis is unreachable (%s): API keys are verified against the database and rate "
+            "limits are not enforced until it is back.",
+            exc,
+        )
+
+
+def key_changed(key_id: str) -> None:
+    try:
+        state().key_changed(key_id)
+    except Exception:
+        logger.exception("Could not publish a change to API key %s", key_id)
+
+
+def tenant_changed() -> None:
+    try:
+        state().tenant_changed()
+    except Exception:
+        logger.exception("Could not publish a tenant change")

@@ -1,0 +1,268 @@
+"""Verifying `Authorization: Bearer <key>` (DESIGN section 3, SECURITY.md 1-8).
+
+The order matters:
+1. the format and checksum, before anything else (no query for a mistyped or made-up key);
+2. possession of the secret, by a constant-time comparison of keyed hashes; until it is
+   proven every refusal reads the same, so nobody learns which key IDs exist;
+3. then, and only then, why a real key is refused: revoked, disabled, expired, tenant
+   switched off or deactivated, or another environment.
+"""
+
+import hmac
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from apikeys import keyformat
+from apikeys.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
+from apikeys.models import ApiKey, Environment
+
+PREFIX_ENVIRONMENT = {"live": "production", "stg": "staging", "dev": "development"}
+# A cached record is re-read after this long even if no change was published, so a change
+# whose publication failed (Redis down at that moment) cannot linger longer than this.
+MAX_RECORD_AGE = 30.0
+_DUMMY_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    pk: int
+    key_id: str
+    name: str
+    tenant_id: int
+    tenant_slug: str
+    environment: str
+    scopes: frozenset[str]
+    customer_scope: tuple[str, ...]
+    rate_limit: int
+    secret_hash: str
+    previous_hash: str
+    previous_valid_until: datetime | None
+    is_active: bool
+    revoked: bool
+    expires_on: date | None
+    tenant_active: bool
+    keys_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    status: int
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    record: KeyRecord
+    limit: int
+    used: int | None  # None: the limiter was unavailable (fail open)
+    reset_seconds: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - (self.used or 0), 0)
+
+    @property
+    def over_limit(self) -> bool:
+        return self.used is not None and self.used > self.limit
+
+
+INVALID = Refusal(401, "Invalid API key", "The API key is not valid.")
+MISSING = Refusal(
+    401, "API key required", "Send an API key in the header 'Authorization: Bearer <key>'."
+)
+NOT_BEARER = Refusal(
+    401, "Invalid authorization header", "Use the header 'Authorization: Bearer <key>'."
+)
+IN_URL = Refusal(
+    401,
+    "API key in the URL",
+    "API keys are not accepted in the URL, where they end up in logs and browser history. "
+    "Send the key in the header 'Authorization: Bearer <key>', and revoke this one: it "
+    "should be treated as leaked.",
+)
+_URL_KEY_PARAMS = {"api_key", "apikey", "key", "token", "access_token", "auth"}
+
+
+def key_in_query(query: dict) -> bool:
+    return any(
+        name.lower() in _URL_KEY_PARAMS or keyformat.KEY_PATTERN.search(value)
+        for name, values in query.lists()
+        for value in values
+    )
+
+
+def _load(key_id: str) -> KeyRecord | None:
+    row = (
+        ApiKey.objects.filter(key_id=key_id)
+        .values_list(
+            "pk",
+            "name",
+            "tenant_id",
+            "tenant__slug",
+            "environment",
+            "scopes",
+            "customer_scope",
+            "rate_limit",
+            "secret_hash",
+            "previous_secret_hash",
+            "previous_valid_until",
+            "is_active",
+            "revoked_at",
+            "expires_on",
+            "tenant__is_active",
+            "tenant__settings__api_keys_enabled",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    (
+        pk,
+        name,
+        tenant_id,
+        slug,
+        environment,
+        scopes,
+        customer_scope,
+        rate_limit,
+        secret_hash,
+        previous_hash,
+        previous_until,
+        is_active,
+        revoked_at,
+        expires_on,
+        tenant_active,
+        enabled,
+    ) = row
+    return KeyRecord(
+        pk=pk,
+        key_id=key_id,
+        name=name,
+        tenant_id=tenant_id,
+        tenant_slug=slug,
+        environment=environment,
+        scopes=frozenset(scopes.split()),
+        customer_scope=tuple(customer_scope or ()),
+        rate_limit=rate_limit,
+        secret_hash=secret_hash,
+        previous_hash=previous_hash,
+        previous_valid_until=previous_until,
+        is_active=is_active,
+        revoked=revoked_at is not None,
+        expires_on=expires_on,
+        tenant_active=tenant_active,
+        keys_enabled=bool(enabled),
+    )
+
+
+def _holds_secret(record: KeyRecord | None, digest: str, now: datetime) -> bool:
+    """Whether `digest` (the keyed hash of the presented key) is this record's secret."""
+    if record is None:
+        # Same work as for a real key, so timing says nothing about which IDs exist.
+        hmac.compare_digest(digest, _DUMMY_HASH)
+        return False
+    if hmac.compare_digest(digest, record.secret_hash):
+        return True
+    return (
+        bool(record.previous_hash)
+        and record.previous_valid_until is not None
+        and record.previous_valid_until > now
+        and hmac.compare_digest(digest, record.previous_hash)
+    )
+
+
+def _state_refusal(record: KeyRecord, environment: str, today: date) -> Refusal | None:
+    if record.revoked:
+        return Refusal(401, "API key revoked", "This API key has been revoked.")
+    if not record.tenant_active:
+        return Refusal(401, "Tenant deactivated", "The tenant of this API key is deactivated.")
+    if not record.keys_enabled:
+        return Refusal(
+            401, "API keys disabled", "API keys are disabled for the tenant of this API key."
+        )
+    if not record.is_active:
+        return Refusal(401, "API key disabled", "This API key is disabled.")
+    if record.expires_on is not None and record.expires_on < today:
+        return Refusal(
+            401, "API key expired", f"This API key expired after {record.expires_on:%Y-%m-%d}."
+        )
+    if record.environment != environment:
+        label = Environment(record.environment).label.lower()
+        return Refusal(
+            401,
+            "Wrong environment",
+            f"This API key belongs to the {label} environment; call "
+            f"/api/{record.environment}/v1/ with it.",
+        )
+    return None
+
+
+class Verifier:
+    """One per process: its cache of key records, checked against the shared versions."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, tuple[object, float, KeyRecord | None]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._records.clear()
+
+    def _refill(self, key_id: str) -> tuple[object, KeyRecord | None]:
+        _, token = state().check(key_id, 0, count=False)
+        record = _load(key_id)  # read after the token: see apikeys.keystate
+        with self._lock:
+            if len(self._records) > settings.KEY_CACHE_SIZE:
+                self._records.clear()
+            self._records[key_id] = (token, time.monotonic(), record)
+        return token, record
+
+    def verify(self, key: str, environment: str) -> Verified | Refusal:
+        parsed = keyformat.parse(key)
+        if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
+            return INVALID
+        digest = keyformat.hash_key(key)
+        now = timezone.now()
+        window = int(now.timestamp()) // WINDOW_SECONDS
+        cached = self._records.get(parsed.key_id)
+        used: int | None = None
+        unavailable = False
+        try:
+            if cached is not None and time.monotonic() - cached[1] < MAX_RECORD_AGE:
+                # One round trip: count the request if the cached record shows the caller
+                # holds the secret, and read the versions that say if the record is current.
+                holds = _holds_secret(cached[2], digest, now)
+                counted, token = state().check(parsed.key_id, window, count=holds)
+                if token == cached[0]:
+                    record = cached[2]
+                    used = counted if holds else None
+                else:
+                    _, record = self._refill(parsed.key_id)
+                    used = counted if holds else None
+            else:
+                _, record = self._refill(parsed.key_id)
+        except StateUnavailable as exc:
+            warn_unavailable(exc)
+            self.clear()
+            record, unavailable = _load(parsed.key_id), True
+        if not _holds_secret(record, digest, now):
+            return INVALID
+        refusal = _state_refusal(record, environment, now.date())
+        if refusal is not None:
+            return refusal
+        if used is None and not unavailable:
+            try:
+                used, _ = state().check(parsed.key_id, window, count=True)
+            except StateUnavailable as exc:
+                warn_unavailable(exc)
+        reset = WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+        return Verified(record=record, limit=record.rate_limit, used=used, reset_seconds=reset)
+
+
+verifier = Verifier()
