@@ -33,6 +33,7 @@ from django.conf import settings
 logger = logging.getLogger("keyward.api")
 
 WINDOW_SECONDS = 60
+RETRY_AFTER_FAILURE = 2.0  # seconds before trying an unreachable Redis again
 Token = Any  # opaque, compared with ==
 
 # KEYS: rate-limit counter, per-key version, epoch. ARGV: counter TTL, whether to count.
@@ -60,6 +61,7 @@ class RedisState:
         self._script = self._client.register_script(_LUA)
         self._prefix = prefix
         self._epoch = f"{prefix}:epoch"
+        self._down_until = 0.0
 
     def _keys(self, key_id: str, window: int) -> list[str]:
         return [f"{self._prefix}:rl:{key_id}:{window}", f"{self._prefix}:kv:{key_id}", self._epoch]
@@ -68,12 +70,17 @@ class RedisState:
         """Count this request (if `count`) and read the key's version token, in one trip."""
         import redis
 
+        if self._down_until and time.monotonic() < self._down_until:
+            # Recently unreachable: do not make every request wait for a timeout.
+            raise StateUnavailable("Redis was unreachable moments ago")
         try:
             used, key_version, epoch = self._script(
                 keys=self._keys(key_id, window), args=[WINDOW_SECONDS + 1, "1" if count else "0"]
             )
         except redis.RedisError as exc:
+            self._down_until = time.monotonic() + RETRY_AFTER_FAILURE
             raise StateUnavailable(str(exc)) from exc
+        self._down_until = 0.0
         return int(used), (epoch, key_version)
 
     def key_changed(self, key_id: str) -> None:

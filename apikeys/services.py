@@ -87,6 +87,7 @@ def api_key_create(
     description: str = "",
     rate_limit: int | None = None,
     expires_on: date | None = None,
+    customer_scope: Iterable[str] = (),
     actor: User | None = None,
     ip_address: str | None = None,
     via: str = "",
@@ -134,6 +135,15 @@ def api_key_create(
         errors["expires_on"] = (
             f"This tenant requires an expiry date within {policy.max_expiration_days} days."
         )
+    customer_ids = sorted(set(customer_scope))
+    if customer_ids and "environment" not in errors:
+        from customers.models import Customer  # customers build on apikeys' environments
+
+        found = Customer.objects.filter(
+            tenant=tenant, environment=environment, public_id__in=customer_ids
+        ).count()
+        if found != len(customer_ids):
+            errors["customer_scope"] = "Choose customers of this tenant in the key's environment."
     if errors:
         raise ValidationError(errors)
 
@@ -156,6 +166,7 @@ def api_key_create(
         scopes=" ".join(scope_list),
         rate_limit=rate_limit,
         expires_on=expires_on,
+        customer_scope=customer_ids,
         secret_hash=keyformat.hash_key(secret),
     )
     changes: dict[str, Any] = {
@@ -164,6 +175,8 @@ def api_key_create(
         "rate_limit": rate_limit,
         "expires_on": expires_on.isoformat() if expires_on else None,
     }
+    if customer_ids:
+        changes["customer_scope"] = customer_ids
     if via:
         changes["via"] = via
     _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)

@@ -75,6 +75,11 @@ class UsageBuffer:
         elif waiting >= settings.API_LOG_BATCH_SIZE:
             self.flush()
 
+    def discard(self) -> None:
+        """Drop what is buffered (tests start clean)."""
+        with self._lock:
+            self._logs.clear()
+
     def pending(self) -> int:
         with self._lock:
             return len(self._logs)

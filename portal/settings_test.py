@@ -1,6 +1,8 @@
 """Test settings: production settings with the few changes a test run needs."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-" + "k" * 60)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
@@ -21,3 +23,5 @@ CSRF_COOKIE_SECURE = False
 
 # Tests write the request log explicitly (apikeys.usage.buffer.flush()), not from a thread.
 API_LOG_BACKGROUND = False
+# Each test run (and each xdist worker) gets its own key-state file.
+KEY_STATE_FILE = Path(tempfile.gettempdir()) / f"keyward-test-key-state-{os.getpid()}"

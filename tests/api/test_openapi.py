@@ -1,0 +1,120 @@
+"""The OpenAPI document describes what the code does: every response of a tour of the API
+is checked against it (status listed, content type, body schema)."""
+
+from datetime import date
+
+import jsonschema
+import pytest
+
+from apikeys.api.openapi import document
+from customers.models import Customer
+
+DOC = document("production")
+
+
+def _operation(method: str, template: str) -> dict:
+    return DOC["paths"][template][method.lower()]
+
+
+def _response_spec(method: str, template: str, status: int) -> dict:
+    spec = _operation(method, template)["responses"].get(str(status))
+    assert spec is not None, f"{method} {template} answered {status}, which the document omits"
+    if "$ref" in spec:
+        spec = DOC["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
+    return spec
+
+
+def check(response, method: str, template: str) -> None:
+    spec = _response_spec(method, template, response.status_code)
+    content_type = response["Content-Type"].split(";")[0]
+    assert content_type in spec["content"], (content_type, list(spec["content"]))
+    schema = spec["content"][content_type]["schema"] | {"components": DOC["components"]}
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(response.json())
+    for header in spec.get("headers", {}):
+        if header.startswith("RateLimit") and response.status_code < 400:
+            assert header in response, header
+
+
+def test_the_document_is_valid_openapi_3_1_json_schema():
+    assert DOC["openapi"] == "3.1.0"
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert operation["operationId"] and "401" in operation["responses"], (path, method)
+    for schema in DOC["components"]["schemas"].values():
+        jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_it_is_served_without_a_key_for_each_environment(api, db):
+    response = api("GET", "/openapi.json", environment="staging")
+    assert response.status_code == 200
+    assert response.json()["servers"] == [{"url": "/api/staging/v1"}]
+
+
+def test_every_answer_of_a_tour_of_the_api_matches_the_document(api, new_key, acme):
+    key = new_key()
+    read_only = new_key(scopes=["customers:read"])
+    today = date.today().isoformat()
+    check(api("GET", "/me", key), "GET", "/me")
+    check(api("GET", "/me"), "GET", "/me")
+    created = api("POST", "/customers", key, {"name": "Initech", "external_id": "i-1"})
+    check(created, "POST", "/customers")
+    customer_id = created.json()["id"]
+    path = f"/customers/{customer_id}"
+    tour = [
+        ("GET", "/customers", "/customers", key, None),
+        ("GET", "/customers?per_page=500", "/customers", key, None),
+        ("POST", "/customers", "/customers", key, {"name": ""}),
+        ("POST", "/customers", "/customers", read_only, {"name": "x"}),
+        ("GET", path, "/customers/{customer_id}", key, None),
+        ("GET", "/customers/cus_000000000000", "/customers/{customer_id}", key, None),
+        ("PATCH", path, "/customers/{customer_id}", key, {"status": "cancelled"}),
+        ("PATCH", path, "/customers/{customer_id}", key, {"status": 1}),
+        ("GET", path + "/license", "/customers/{customer_id}/license", key, None),
+        (
+            "PUT",
+            path + "/license",
+            "/customers/{customer_id}/license",
+            key,
+            {"seats": 3, "tier": "standard", "trial": True, "not_for_resale": False},
+        ),
+        ("GET", path + "/license", "/customers/{customer_id}/license", key, None),
+        (
+            "POST",
+            "/telemetry",
+            "/telemetry",
+            key,
+            {"customer_id": customer_id, "date": today, "seats_used": 2},
+        ),
+        ("POST", "/telemetry", "/telemetry", key, {"customer_id": customer_id}),
+        ("GET", "/usage", "/usage", key, None),
+        ("GET", "/usage?period=monthly", "/usage", key, None),
+        ("GET", "/usage?period=yearly", "/usage", key, None),
+    ]
+    for method, url, template, with_key, body in tour:
+        check(api(method, url, with_key, body), method, template)
+    check(
+        api("POST", "/customers", key, raw="{", content_type="application/json"),
+        "POST",
+        "/customers",
+    )
+    check(api("POST", "/customers", key, raw="x", content_type="text/plain"), "POST", "/customers")
+    assert Customer.objects.get(public_id=customer_id).status == "cancelled"
+
+
+def test_a_429_matches_the_document(api, new_key):
+    key = new_key(rate_limit=1)
+    api("GET", "/me", key)
+    response = api("GET", "/me", key)
+    assert response.status_code == 429
+    check(response, "GET", "/me")
+
+
+@pytest.mark.parametrize("template", list(DOC["paths"]))
+def test_every_documented_path_exists(api, new_key, template):
+    url = template.replace("{customer_id}", "cus_000000000000")
+    method = next(m for m in DOC["paths"][template] if m != "parameters").upper()
+    assert api(method, url, new_key()).status_code != 405
