@@ -9,17 +9,19 @@ The order matters:
 """
 
 import hmac
+import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from apikeys import keyformat
 from apikeys.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
-from apikeys.models import ApiKey, Environment
+from apikeys.models import Environment
 
 PREFIX_ENVIRONMENT = {"live": "production", "stg": "staging", "dev": "development"}
 # A cached record is re-read after this long even if no change was published, so a change
@@ -97,29 +99,23 @@ def key_in_query(query: dict) -> bool:
     )
 
 
+_LOAD_SQL = """
+    SELECT k.id, k.name, k.tenant_id, t.slug, k.environment, k.scopes, k.customer_scope,
+           k.rate_limit, k.secret_hash, k.previous_secret_hash, k.previous_valid_until,
+           k.is_active, k.revoked_at IS NOT NULL, k.expires_on, t.is_active,
+           COALESCE(s.api_keys_enabled, FALSE)
+    FROM apikeys_apikey k
+    JOIN tenants_tenant t ON t.id = k.tenant_id
+    LEFT JOIN tenants_tenantsettings s ON s.tenant_id = k.tenant_id
+    WHERE k.key_id = %s
+"""
+
+
 def _load(key_id: str) -> KeyRecord | None:
-    row = (
-        ApiKey.objects.filter(key_id=key_id)
-        .values_list(
-            "pk",
-            "name",
-            "tenant_id",
-            "tenant__slug",
-            "environment",
-            "scopes",
-            "customer_scope",
-            "rate_limit",
-            "secret_hash",
-            "previous_secret_hash",
-            "previous_valid_until",
-            "is_active",
-            "revoked_at",
-            "expires_on",
-            "tenant__is_active",
-            "tenant__settings__api_keys_enabled",
-        )
-        .first()
-    )
+    """The key's record in one indexed query (raw SQL: the ORM costs twice as much here)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LOAD_SQL, [key_id])
+        row = cursor.fetchone()
     if row is None:
         return None
     (
@@ -135,11 +131,19 @@ def _load(key_id: str) -> KeyRecord | None:
         previous_hash,
         previous_until,
         is_active,
-        revoked_at,
+        revoked,
         expires_on,
         tenant_active,
         enabled,
     ) = row
+    if isinstance(customer_scope, str):  # SQLite returns JSON as text
+        customer_scope = json.loads(customer_scope)
+    if isinstance(previous_until, str):
+        previous_until = datetime.fromisoformat(previous_until)
+    if previous_until is not None and previous_until.tzinfo is None:  # SQLite stores UTC, naive
+        previous_until = previous_until.replace(tzinfo=UTC)
+    if isinstance(expires_on, str):
+        expires_on = date.fromisoformat(expires_on)
     return KeyRecord(
         pk=pk,
         key_id=key_id,
@@ -153,10 +157,10 @@ def _load(key_id: str) -> KeyRecord | None:
         secret_hash=secret_hash,
         previous_hash=previous_hash,
         previous_valid_until=previous_until,
-        is_active=is_active,
-        revoked=revoked_at is not None,
+        is_active=bool(is_active),
+        revoked=bool(revoked),
         expires_on=expires_on,
-        tenant_active=tenant_active,
+        tenant_active=bool(tenant_active),
         keys_enabled=bool(enabled),
     )
 

@@ -134,7 +134,7 @@ else:
     # read-then-write transactions queue up instead of failing with "database is locked".
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": BASE_DIR / "db.sqlite3",
+        "NAME": Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))),
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 DATABASES = {"default": _db}

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apikeys.api import views as api_views
 from portal import views as portal_views
 from tenants import views as tenant_views
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
+    path("api/health", api_views.health, name="health"),
     path("api/<str:environment>/v1/", include("apikeys.api.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),

@@ -14,8 +14,7 @@ from functools import wraps
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.api.problems import ApiError, problem
@@ -117,17 +116,20 @@ def endpoint(scopes: Scopes) -> Callable:
                 logger.exception("Database error in the API")
                 return problem(503, "The service is temporarily unavailable; try again shortly.")
             _rate_limit_headers(response, verified)
+            record = verified.record
             buffer.record(
-                when=timezone.now(),
-                tenant_id=verified.record.tenant_id,
-                key_pk=verified.record.pk,
-                key_id=verified.record.key_id,
-                environment=environment,
-                method=request.method,
-                path=request.path,
-                status=response.status_code,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                client_ip=client_ip(request),
+                (
+                    time.time(),
+                    record.tenant_id,
+                    record.pk,
+                    record.key_id,
+                    environment,
+                    request.method,
+                    request.path[:300],
+                    response.status_code,
+                    (time.perf_counter() - started) * 1000,
+                    client_ip(request),
+                )
             )
             return response
 
@@ -159,7 +161,8 @@ def _answer(request, view, verified: Verified, environment: str, scopes: Scopes,
         return error.response
 
 
-def ok(data: object, status: int = 200) -> JsonResponse:
-    return JsonResponse(
-        data, status=status, safe=False, json_dumps_params={"separators": (",", ":")}
+def ok(data: object, status: int = 200) -> HttpResponse:
+    """A JSON answer (plain json.dumps: the API's data is already JSON-ready)."""
+    return HttpResponse(
+        json.dumps(data, separators=(",", ":")), status=status, content_type="application/json"
     )

@@ -259,6 +259,12 @@ def telemetry(request: HttpRequest, caller: Caller) -> HttpResponse:
 
 
 @require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """Unauthenticated liveness check (and the benchmark's baseline)."""
+    return ok({"status": "ok"})
+
+
+@require_GET
 def openapi(request: HttpRequest, environment: str) -> HttpResponse:
     if environment not in Environment.values:
         from apikeys.api.problems import problem

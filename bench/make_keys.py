@@ -1,0 +1,73 @@
+"""Create N API keys (real secrets, real hashes) for the benchmarks; print the secrets' file.
+
+    .venv/bin/python bench/make_keys.py --count 100000 --out var/bench-keys.txt
+
+Uses the database and pepper of the environment it runs in (DATABASE_URL / SQLITE_PATH,
+API_KEY_PEPPER), in a tenant `loadtest` with API keys enabled. Idempotent for a given --out:
+keys already listed there are kept.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from apikeys import keyformat
+    from apikeys.models import ApiKey, Scope
+    from tenants.models import Membership, Tenant, TenantSettings
+
+    call_command("migrate", verbosity=0)
+    tenant, _ = Tenant.objects.get_or_create(slug="loadtest", defaults={"name": "Load test"})
+    TenantSettings.objects.update_or_create(tenant=tenant, defaults={"api_keys_enabled": True})
+    owner, _ = User.objects.get_or_create(email="loadtest@bench.test")
+    Membership.objects.get_or_create(user=owner, tenant=tenant, defaults={"is_developer": True})
+
+    existing = args.out.read_text().split() if args.out.exists() else []
+    known = set(
+        ApiKey.objects.filter(tenant=tenant).values_list("key_id", flat=True).iterator()
+    )
+    keys = [k for k in existing if keyformat.parse(k) and keyformat.parse(k).key_id in known]
+    started = time.perf_counter()
+    scopes = " ".join(Scope.values)
+    while len(keys) < args.count:
+        batch = []
+        for _ in range(min(5000, args.count - len(keys))):
+            secret = keyformat.generate("live")
+            keys.append(secret)
+            batch.append(
+                ApiKey(
+                    tenant=tenant,
+                    owner=owner,
+                    key_id=keyformat.parse(secret).key_id,
+                    name=f"bench {len(keys)}",
+                    environment="production",
+                    scopes=scopes,
+                    rate_limit=100_000,
+                    secret_hash=keyformat.hash_key(secret),
+                )
+            )
+        ApiKey.objects.bulk_create(batch)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(keys[: args.count]) + "\n")
+    print(f"{args.count:,} keys in {args.out} ({time.perf_counter() - started:.1f}s to make new ones)")
+
+
+if __name__ == "__main__":
+    main()
