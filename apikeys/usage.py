@@ -46,13 +46,23 @@ class UsageBuffer:
         with self._lock:
             self._logs.append(entry)
             waiting = len(self._logs)
-        if settings.API_LOG_BACKGROUND:
-            if self._thread is None or not self._thread.is_alive():
-                self._start()
-            if waiting >= settings.API_LOG_BATCH_SIZE:
-                self._wake.set()
-        elif waiting >= settings.API_LOG_BATCH_SIZE:
+        if self._background:
+            if waiting == 1 or waiting >= self._batch_size:
+                # A new batch has begun (make sure the flusher runs) or one is full.
+                if self._thread is None or not self._thread.is_alive():
+                    self._start()
+                if waiting >= self._batch_size:
+                    self._wake.set()
+        elif waiting >= self._batch_size:
             self.flush()
+
+    @property
+    def _background(self) -> bool:
+        return settings.API_LOG_BACKGROUND
+
+    @property
+    def _batch_size(self) -> int:
+        return settings.API_LOG_BATCH_SIZE
 
     def discard(self) -> None:
         """Drop what is buffered (tests start clean)."""

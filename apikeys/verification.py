@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
 from apikeys import keyformat
 from apikeys.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
@@ -232,8 +231,9 @@ class Verifier:
         if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
             return INVALID
         digest = keyformat.hash_key(key)
-        now = timezone.now()
-        window = int(now.timestamp()) // WINDOW_SECONDS
+        epoch_seconds = time.time()
+        now = datetime.fromtimestamp(epoch_seconds, UTC)
+        window = int(epoch_seconds) // WINDOW_SECONDS
         cached = self._records.get(parsed.key_id)
         used: int | None = None
         unavailable = False
@@ -265,7 +265,7 @@ class Verifier:
                 used, _ = state().check(parsed.key_id, window, count=True)
             except StateUnavailable as exc:
                 warn_unavailable(exc)
-        reset = WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+        reset = WINDOW_SECONDS - int(epoch_seconds) % WINDOW_SECONDS
         return Verified(record=record, limit=record.rate_limit, used=used, reset_seconds=reset)
 
 
