@@ -104,3 +104,48 @@ class TenantSettingsForm(forms.ModelForm):
             "max_keys_per_user": forms.NumberInput(attrs={"min": 1, "max": 1000}),
             "max_expiration_days": forms.NumberInput(attrs={"min": 1}),
         }
+
+
+STATUS_FILTERS = [
+    ("", "Any status"),
+    ("2xx", "Success (2xx)"),
+    ("4xx", "Client errors (4xx)"),
+    ("401", "401 Unauthorized"),
+    ("403", "403 Forbidden"),
+    ("404", "404 Not found"),
+    ("422", "422 Invalid fields"),
+    ("429", "429 Too many requests"),
+    ("5xx", "Server errors (5xx)"),
+]
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class RequestLogFilterForm(forms.Form):
+    key = forms.CharField(label="Key ID", max_length=16, required=False)
+    status = forms.ChoiceField(label="Status", choices=STATUS_FILTERS, required=False)
+    since = forms.DateTimeField(label="From (UTC)", required=False, widget=DateTimeInput)
+    until = forms.DateTimeField(label="To (UTC)", required=False, widget=DateTimeInput)
+
+    def apply(self, logs):
+        if not self.is_valid():
+            return logs
+        data = self.cleaned_data
+        if data["key"]:
+            logs = logs.filter(key_id=data["key"].strip())
+        status = data["status"]
+        if status.endswith("xx"):
+            low = int(status[0]) * 100
+            logs = logs.filter(status__gte=low, status__lt=low + 100)
+        elif status:
+            logs = logs.filter(status=int(status))
+        if data["since"]:
+            logs = logs.filter(created_at__gte=data["since"])
+        if data["until"]:
+            logs = logs.filter(created_at__lte=data["until"])
+        return logs

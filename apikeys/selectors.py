@@ -1,6 +1,9 @@
-from django.db.models import QuerySet
+from datetime import timedelta
 
-from apikeys.models import ApiKey
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from apikeys.models import ApiKey, KeyUsageDay, RequestLog
 from tenants.models import Event, Membership
 
 
@@ -15,3 +18,18 @@ def own_api_key_list(*, membership: Membership) -> QuerySet[ApiKey]:
 
 def api_key_events(*, key: ApiKey) -> QuerySet[Event]:
     return Event.objects.filter(tenant=key.tenant_id, target_type="key", target_id=key.key_id)
+
+
+def api_key_daily_requests(*, key: ApiKey, days: int) -> dict:
+    since = timezone.now().date() - timedelta(days=days - 1)
+    rows = KeyUsageDay.objects.filter(tenant=key.tenant_id, key_id=key.key_id, day__gte=since)
+    return dict(rows.values_list("day", "requests"))
+
+
+def request_log_list(*, membership: Membership) -> QuerySet[RequestLog]:
+    """The tenant's request log for admins; for anyone else, the log of their own keys."""
+    logs = RequestLog.objects.filter(tenant=membership.tenant)
+    if not membership.is_admin:
+        own = ApiKey.objects.filter(tenant=membership.tenant, owner_id=membership.user_id)
+        logs = logs.filter(key_id__in=own.values("key_id"))
+    return logs.order_by("-created_at", "-id")

@@ -19,4 +19,6 @@ urlpatterns = [
     ),
     path("profile/", views.my_keys, name="my_keys"),
     path("settings/", views.tenant_settings, name="settings"),
+    path("logs/", views.request_logs, name="logs"),
+    path("api/", views.api_guide, name="api_guide"),
 ]

@@ -1,11 +1,13 @@
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -13,8 +15,15 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 from apikeys import selectors, services
 from apikeys.access import get_key_for_member
 from apikeys.filters import ApiKeyFilter
-from apikeys.forms import ApiKeyCreateForm, ApiKeyEditForm, ApiKeyRollForm, TenantSettingsForm
-from apikeys.models import ApiKey
+from apikeys.forms import (
+    ApiKeyCreateForm,
+    ApiKeyEditForm,
+    ApiKeyRollForm,
+    RequestLogFilterForm,
+    TenantSettingsForm,
+)
+from apikeys.models import ApiKey, Environment
+from portal.charts import daily_bars
 from portal.htmx import render_page, swap_and_close
 from portal.http import client_ip
 from portal.pagination import CappedPaginator
@@ -163,7 +172,19 @@ def _add_errors(form, exc: ValidationError) -> None:
 def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     events = selectors.api_key_events(key=key)[:50]
-    return render(request, "apikeys/key_detail.html", {"key": key, "events": events})
+    chart = daily_bars(
+        selectors.api_key_daily_requests(key=key, days=30),
+        days=30,
+        end=timezone.now().date(),
+        unit="requests",
+    )
+    context = {
+        "key": key,
+        "events": events,
+        "chart": chart,
+        "flush_seconds": settings.API_LOG_FLUSH_SECONDS,
+    }
+    return render(request, "apikeys/key_detail.html", context)
 
 
 ORIGINS = ("profile", "console", "detail")
@@ -390,3 +411,38 @@ def tenant_settings(request: HttpRequest, membership: Membership) -> HttpRespons
         return redirect("apikeys:settings", slug=membership.tenant.slug)
     status = 400 if request.method == "POST" else 200
     return render(request, "apikeys/settings.html", {"form": form}, status=status)
+
+
+LOGS_PER_PAGE = 50
+
+
+@require_GET
+@tenant_view(Role.ADMIN, Role.DEVELOPER)
+def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """API requests of the tenant (admins) or of one's own keys (developers)."""
+    form = RequestLogFilterForm(request.GET)
+    logs = selectors.request_log_list(membership=membership)
+    paginator = CappedPaginator(form.apply(logs), LOGS_PER_PAGE)
+    context = {
+        "form": form,
+        "page": paginator.get_page(request.GET.get("page")),
+        "flush_seconds": settings.API_LOG_FLUSH_SECONDS,
+    }
+    return render_page(request, "apikeys/logs.html", "log-table", context)
+
+
+@require_GET
+@tenant_view()
+def api_guide(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """How to call the API for this tenant, per environment, with curl."""
+    environment = request.GET.get("environment", "production")
+    if environment not in Environment.values:
+        environment = "production"
+    base = request.build_absolute_uri(f"/api/{environment}/v1")
+    context = {
+        "environment": environment,
+        "environments": Environment.choices,
+        "base": base,
+        "prefix": Environment(environment).key_prefix,
+    }
+    return render(request, "apikeys/api_guide.html", context)

@@ -40,9 +40,7 @@ def main() -> None:
     Membership.objects.get_or_create(user=owner, tenant=tenant, defaults={"is_developer": True})
 
     existing = args.out.read_text().split() if args.out.exists() else []
-    known = set(
-        ApiKey.objects.filter(tenant=tenant).values_list("key_id", flat=True).iterator()
-    )
+    known = set(ApiKey.objects.filter(tenant=tenant).values_list("key_id", flat=True).iterator())
     keys = [k for k in existing if keyformat.parse(k) and keyformat.parse(k).key_id in known]
     started = time.perf_counter()
     scopes = " ".join(Scope.values)
@@ -66,7 +64,9 @@ def main() -> None:
         ApiKey.objects.bulk_create(batch)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(keys[: args.count]) + "\n")
-    print(f"{args.count:,} keys in {args.out} ({time.perf_counter() - started:.1f}s to make new ones)")
+    print(
+        f"{args.count:,} keys in {args.out} ({time.perf_counter() - started:.1f}s to make new ones)"
+    )
 
 
 if __name__ == "__main__":

@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/<str:environment>/v1/", include("apikeys.api.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
+    path("t/<slug:slug>/", include("customers.urls")),
     path(settings.SYSTEM_ADMIN_PATH, admin.site.urls),
 ]

@@ -50,7 +50,7 @@ def test_an_admin_signs_in_switches_tenant_and_changes_a_role(page, acme, globex
 def test_a_member_sees_only_their_profile_and_escape_closes_a_dialog(page, acme, admin, member):
     sign_in(page, "member@acme.test", PASSWORD)
     nav = page.get_by_role("navigation", name="Tenant")
-    expect(nav.get_by_role("link")).to_have_text(["Overview", "Profile"])
+    expect(nav.get_by_role("link")).to_have_text(["Overview", "Profile", "API"])
     response = page.goto("/t/acme/members/")
     assert response.status == 403
 

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from apikeys.models import Scope
@@ -53,6 +54,8 @@ class Command(BaseCommand):
                     defaults={"is_admin": admin, "is_developer": developer},
                 )
         self._seed_keys(tenants["acme"])
+        self._seed_customers(tenants["acme"])
+        self._seed_traffic(tenants["acme"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, superuser, memberships in USERS:
@@ -97,3 +100,98 @@ class Command(BaseCommand):
             elif name == "Legacy import":
                 # Expired: the policy refuses past dates, so move it there directly.
                 ApiKey.objects.filter(pk=key.pk).update(expires_on=today() - timedelta(days=5))
+
+    def _seed_customers(self, tenant: Tenant) -> None:
+        """Customers with licences and 60 days of seat usage in production and staging."""
+        import random
+
+        from customers.models import Customer, License, SeatUsage
+
+        rng = random.Random(7)  # noqa: S311 - demo data, not secrets
+        names = {
+            "production": [
+                "Initech",
+                "Hooli",
+                "Umbrella Health",
+                "Stark Logistics",
+                "Wayne Foods",
+                "Soylent Labs",
+                "Cyberdyne Systems",
+                "Vandelay Imports",
+            ],
+            "staging": ["Test Customer A", "Test Customer B", "Sandbox Org"],
+        }
+        today = timezone.now().date()
+        for environment, customer_names in names.items():
+            for n, name in enumerate(customer_names):
+                customer, created = Customer.objects.get_or_create(
+                    tenant=tenant,
+                    environment=environment,
+                    name=name,
+                    defaults={"external_id": f"crm-{environment[:3]}-{1000 + n}"},
+                )
+                seats = rng.choice([10, 25, 50, 100, 250])
+                License.objects.get_or_create(
+                    customer=customer,
+                    defaults={
+                        "seats": seats,
+                        "tier": rng.choice(License.Tier.values),
+                        "trial": n % 4 == 3,
+                        "not_for_resale": n % 5 == 4,
+                    },
+                )
+                if not created and SeatUsage.objects.filter(customer=customer).exists():
+                    continue
+                level = rng.randint(seats // 3, seats)
+                SeatUsage.objects.bulk_create(
+                    [
+                        SeatUsage(
+                            customer=customer,
+                            day=today - timedelta(days=day),
+                            seats_used=max(0, min(seats, level + rng.randint(-3, 3) - day // 10)),
+                        )
+                        for day in range(60)
+                    ],
+                    ignore_conflicts=True,
+                )
+
+    def _seed_traffic(self, tenant: Tenant) -> None:
+        """30 days of request counts and a week of request log for the active demo keys."""
+        import random
+
+        from apikeys.models import ApiKey, KeyUsageDay, RequestLog
+
+        if RequestLog.objects.filter(tenant=tenant).exists():
+            return
+        rng = random.Random(11)  # noqa: S311 - demo data, not secrets
+        now = timezone.now()
+        paths = ["/me", "/customers", "/usage", "/telemetry"]
+        logs, counts = [], []
+        for key in ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True):
+            base = rng.randint(40, 400)
+            for day in range(30):
+                counts.append(
+                    KeyUsageDay(
+                        tenant=tenant,
+                        key_id=key.key_id,
+                        day=(now - timedelta(days=day)).date(),
+                        requests=max(0, base + rng.randint(-30, 30)),
+                    )
+                )
+            for _ in range(40):
+                status = rng.choices([200, 201, 401, 403, 404, 422, 429], [70, 5, 5, 5, 5, 5, 5])[0]
+                logs.append(
+                    RequestLog(
+                        created_at=now - timedelta(minutes=rng.randint(1, 7 * 24 * 60)),
+                        tenant=tenant,
+                        key_id=key.key_id,
+                        environment=key.environment,
+                        method="POST" if status == 201 else "GET",
+                        path=f"/api/{key.environment}/v1{rng.choice(paths)}",
+                        status=status,
+                        latency_ms=round(rng.uniform(1.5, 25), 2),
+                        client_ip=f"203.0.113.{rng.randint(1, 254)}",
+                    )
+                )
+        KeyUsageDay.objects.bulk_create(counts, ignore_conflicts=True)
+        RequestLog.objects.bulk_create(logs)
