@@ -35,6 +35,17 @@ class ApiKeyCreateForm(forms.Form):
         label="Rate limit (requests per minute)", min_value=1, max_value=MAX_RATE_LIMIT
     )
     expires_on = forms.DateField(label="Expires on", required=False, widget=DateInput)
+    customer_scope = forms.CharField(
+        label="Limit to customers",
+        required=False,
+        max_length=2000,
+        help_text="Optional: customer IDs (cus_…) separated by commas. Empty: every customer "
+        "of the key's environment.",
+    )
+
+    def clean_customer_scope(self) -> list[str]:
+        raw = self.cleaned_data["customer_scope"].replace("\n", ",")
+        return [part.strip() for part in raw.split(",") if part.strip()]
 
     def __init__(self, *args, policy: TenantSettings, **kwargs) -> None:
         super().__init__(*args, **kwargs)

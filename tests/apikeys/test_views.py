@@ -341,3 +341,17 @@ def test_key_writes_need_the_csrf_token(developer, client_for, make_key):
         assert client.post(url, headers=htmx_headers()).status_code == 403, url
     key.refresh_from_db()
     assert key.status == Status.ACTIVE
+
+
+def test_a_key_can_be_limited_to_customers_of_its_environment(dev_client, acme):
+    from customers.models import Customer
+
+    acme.settings.max_expiration_days = None
+    acme.settings.save()
+    initech = Customer.objects.create(tenant=acme, environment="production", name="Initech")
+    staging = Customer.objects.create(tenant=acme, environment="staging", name="Stage Co")
+    bad = _create(dev_client, customer_scope=f"{initech.public_id}, {staging.public_id}")
+    assert "in the key&#x27;s environment" in bad.content.decode()
+    assert not ApiKey.objects.exists()
+    _create(dev_client, customer_scope=f"{initech.public_id}")
+    assert ApiKey.objects.get().customer_scope == [initech.public_id]
