@@ -55,6 +55,8 @@ def integer(data: dict, name: str, errors: Errors, *, minimum: int, maximum: int
     if name not in data:
         return _fail(errors, name, "This field is required.")
     value = data[name]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 12.0 is the integer 12
     if isinstance(value, bool) or not isinstance(value, int):
         return _fail(errors, name, "Must be an integer.")
     if not minimum <= value <= maximum:

@@ -49,6 +49,7 @@ BODY_ERRORS = {
     "422": {"$ref": "#/components/responses/Invalid"},
 }
 NOT_FOUND = {"404": _problem("No such customer is visible to this key.")}
+CONFLICT = {"409": _problem("Another customer already has this external ID.")}
 CUSTOMER_ID = {
     "name": "customer_id",
     "in": "path",
@@ -269,7 +270,7 @@ def _paths() -> dict:
                 "createCustomer",
                 "Create a customer in this key's environment",
                 "customers:write",
-                {"201": _json("Customer", "Created")} | BODY_ERRORS,
+                {"201": _json("Customer", "Created")} | CONFLICT | BODY_ERRORS,
                 requestBody=_body("CustomerCreate"),
             ),
         },
@@ -285,7 +286,7 @@ def _paths() -> dict:
                 "updateCustomer",
                 "Change a customer's name, external ID or status",
                 "customers:write",
-                {"200": _json("Customer")} | NOT_FOUND | BODY_ERRORS,
+                {"200": _json("Customer")} | NOT_FOUND | CONFLICT | BODY_ERRORS,
                 requestBody=_body("CustomerUpdate"),
             ),
         },

@@ -54,6 +54,14 @@ def _customer(caller: Caller, customer_id: str) -> Customer:
     return customer
 
 
+def _duplicate_external_id() -> ApiError:
+    return ApiError(
+        409,
+        "Another customer in this environment already has this external ID.",
+        errors={"external_id": ["Already in use."]},
+    )
+
+
 def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
     raw = request.GET.get(name, str(default))
     if not raw.isdigit() or not 1 <= int(raw) <= maximum:
@@ -119,7 +127,7 @@ def _customer_create(request: HttpRequest, caller: Caller) -> HttpResponse:
                 status=Customer.Status.ACTIVE if status is fields.MISSING else status,
             )
     except IntegrityError:
-        raise invalid({"external_id": ["Another customer already has this external ID."]}) from None
+        raise _duplicate_external_id() from None
     response = ok(_customer_json(customer), status=201)
     response["Location"] = reverse(
         "api:customer",
@@ -150,7 +158,7 @@ def customer(request: HttpRequest, caller: Caller, customer_id: str) -> HttpResp
         with transaction.atomic():
             found.save()
     except IntegrityError:
-        raise invalid({"external_id": ["Another customer already has this external ID."]}) from None
+        raise _duplicate_external_id() from None
     return ok(_customer_json(found))
 
 

@@ -82,7 +82,7 @@ def test_create_and_update_a_customer(api, new_key, acme):
     assert patched.status_code == 200 and patched.json()["status"] == "suspended"
     assert patched.json()["name"] == "Umbrella"
     duplicate = api("POST", "/customers", key, {"name": "Other", "external_id": "u-1"})
-    assert duplicate.status_code == 422 and "external_id" in duplicate.json()["errors"]
+    assert duplicate.status_code == 409 and "external_id" in duplicate.json()["errors"]
 
 
 def test_invalid_fields_are_named(api, new_key):
