@@ -26,6 +26,11 @@ def main() -> None:
     import django
 
     django.setup()
+    ensure_keys(args.count, args.out)
+
+
+def ensure_keys(count: int, out: Path) -> list[str]:
+    """At least `count` keys of tenant `loadtest` whose secrets are listed in `out`."""
     from django.core.management import call_command
 
     from accounts.models import User
@@ -39,14 +44,14 @@ def main() -> None:
     owner, _ = User.objects.get_or_create(email="loadtest@bench.test")
     Membership.objects.get_or_create(user=owner, tenant=tenant, defaults={"is_developer": True})
 
-    existing = args.out.read_text().split() if args.out.exists() else []
+    existing = out.read_text().split() if out.exists() else []
     known = set(ApiKey.objects.filter(tenant=tenant).values_list("key_id", flat=True).iterator())
     keys = [k for k in existing if keyformat.parse(k) and keyformat.parse(k).key_id in known]
     started = time.perf_counter()
     scopes = " ".join(Scope.values)
-    while len(keys) < args.count:
+    while len(keys) < count:
         batch = []
-        for _ in range(min(5000, args.count - len(keys))):
+        for _ in range(min(5000, count - len(keys))):
             secret = keyformat.generate("live")
             keys.append(secret)
             batch.append(
@@ -62,11 +67,11 @@ def main() -> None:
                 )
             )
         ApiKey.objects.bulk_create(batch)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(keys[: args.count]) + "\n")
-    print(
-        f"{args.count:,} keys in {args.out} ({time.perf_counter() - started:.1f}s to make new ones)"
-    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(keys[:count]) + "\n")
+    took = time.perf_counter() - started
+    print(f"{count:,} keys in {out} ({took:.1f}s to make new ones)")
+    return keys[:count]
 
 
 if __name__ == "__main__":
