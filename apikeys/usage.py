@@ -22,6 +22,10 @@ _INSERT_LOG = (
     "INSERT INTO apikeys_requestlog (created_at, tenant_id, key_id, environment, method, path, "
     "status, latency_ms, client_ip) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
+_COPY_LOG = (
+    "COPY apikeys_requestlog (created_at, tenant_id, key_id, environment, method, path, "
+    "status, latency_ms, client_ip) FROM STDIN"
+)
 _UPSERT_USAGE = (
     "INSERT INTO apikeys_keyusageday (tenant_id, key_id, day, requests) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (key_id, day) DO UPDATE "
@@ -90,37 +94,39 @@ class UsageBuffer:
             with transaction.atomic():
                 at = connection.ops.adapt_datetimefield_value
                 on = connection.ops.adapt_datefield_value
-                with connection.cursor() as cursor:
-                    # Plain executemany: building ORM objects and SQL per row cost more than
-                    # the request being logged.
-                    cursor.executemany(
-                        _INSERT_LOG,
-                        [
-                            (
-                                when,
-                                tenant_id,
-                                key_id,
-                                environment,
-                                method,
-                                path,
-                                status,
-                                round(latency_ms, 3),
-                                client_ip,
-                            )
-                            for (
-                                when,
-                                tenant_id,
-                                _,
-                                key_id,
-                                environment,
-                                method,
-                                path,
-                                status,
-                                latency_ms,
-                                client_ip,
-                            ) in rows
-                        ],
+                values = [
+                    (
+                        at(when),
+                        tenant_id,
+                        key_id,
+                        environment,
+                        method,
+                        path,
+                        status,
+                        round(latency_ms, 3),
+                        client_ip,
                     )
+                    for (
+                        when,
+                        tenant_id,
+                        _,
+                        key_id,
+                        environment,
+                        method,
+                        path,
+                        status,
+                        latency_ms,
+                        client_ip,
+                    ) in rows
+                ]
+                with connection.cursor() as cursor:
+                    if connection.vendor == "postgresql":
+                        # COPY: several times faster than INSERTs for a batch of rows.
+                        with cursor.cursor.copy(_COPY_LOG) as copy:
+                            for row in values:
+                                copy.write_row(row)
+                    else:
+                        cursor.executemany(_INSERT_LOG, values)
                 with connection.cursor() as cursor:
                     cursor.executemany(
                         _UPSERT_USAGE,
