@@ -94,31 +94,14 @@ class UsageBuffer:
             with transaction.atomic():
                 at = connection.ops.adapt_datetimefield_value
                 on = connection.ops.adapt_datefield_value
-                values = [
-                    (
-                        at(when),
-                        tenant_id,
-                        key_id,
-                        environment,
-                        method,
-                        path,
-                        status,
-                        round(latency_ms, 3),
-                        client_ip,
-                    )
-                    for (
-                        when,
-                        tenant_id,
-                        _,
-                        key_id,
-                        environment,
-                        method,
-                        path,
-                        status,
-                        latency_ms,
-                        client_ip,
-                    ) in rows
-                ]
+                if connection.vendor == "sqlite":
+                    # What adapt_datetimefield_value gives, without its per-row checks.
+                    stamp = [when.replace(tzinfo=None).isoformat(" ") for when, *_ in rows]
+                else:
+                    stamp = [when for when, *_ in rows]
+                # (created_at, tenant_id, key_id, environment, method, path, status,
+                #  latency_ms, client_ip): the entry without the key's pk.
+                values = [(stamp[n], row[1], *row[3:]) for n, row in enumerate(rows)]
                 with connection.cursor() as cursor:
                     if connection.vendor == "postgresql":
                         # COPY: several times faster than INSERTs for a batch of rows.

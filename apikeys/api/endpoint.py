@@ -33,6 +33,7 @@ from apikeys.verification import (
 from portal.http import client_ip
 
 logger = logging.getLogger("keyward.api")
+ENVIRONMENTS = frozenset(Environment.values)  # TextChoices.values builds a list per access
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ def endpoint(scopes: Scopes) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, environment: str, **kwargs) -> HttpResponse:
             started = time.perf_counter()
-            if environment not in Environment.values:
+            if environment not in ENVIRONMENTS:
                 return problem(404, "There is no such environment.")
             if request.method not in scopes:
                 response = problem(
@@ -99,7 +100,7 @@ def endpoint(scopes: Scopes) -> Callable:
                 )
                 response["Allow"] = ", ".join(scopes)
                 return response
-            if key_in_query(request.GET):
+            if request.META.get("QUERY_STRING") and key_in_query(request.GET):
                 return _refuse(IN_URL)
             header = request.META.get("HTTP_AUTHORIZATION", "")
             if not header:
@@ -127,7 +128,7 @@ def endpoint(scopes: Scopes) -> Callable:
                     request.method,
                     request.path[:300],
                     response.status_code,
-                    (time.perf_counter() - started) * 1000,
+                    round((time.perf_counter() - started) * 1000, 3),
                     client_ip(request),
                 )
             )
