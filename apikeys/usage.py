@@ -37,6 +37,11 @@ _TOUCH_KEY = (
 )
 
 
+def _by_key(item: tuple) -> tuple:
+    (_, key_id, day), _ = item
+    return key_id, day
+
+
 class UsageBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -113,10 +118,13 @@ class UsageBuffer:
                 with connection.cursor() as cursor:
                     cursor.executemany(
                         _UPSERT_USAGE,
-                        [(tenant, key, on(day), n) for (tenant, key, day), n in counts.items()],
+                        # Sorted, as is the UPDATE below: workers flushing at once take row locks in
+                        # the same order, so they wait for each other instead of deadlocking.
+                        [(t, k, on(d), n) for (t, k, d), n in sorted(counts.items(), key=_by_key)],
                     )
                     cursor.executemany(
-                        _TOUCH_KEY, [(at(when), pk, at(when)) for pk, when in last_used.items()]
+                        _TOUCH_KEY,
+                        [(at(when), pk, at(when)) for pk, when in sorted(last_used.items())],
                     )
         except Exception:
             # Keep the batch for the next attempt (bounded, so a long outage cannot eat memory).
