@@ -211,7 +211,10 @@ class RequestLog(models.Model):
     """One API request, written in batches off the request path (apikeys.usage)."""
 
     created_at = models.DateTimeField(db_index=True)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # Empty for requests of service keys to the system API.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
     # The key ID, not a foreign key: the log outlives a deleted key.
     key_id = models.CharField("key ID", max_length=16)
     environment = models.CharField(max_length=16)
@@ -245,3 +248,76 @@ class KeyUsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} on {self.day}: {self.requests}"
+
+
+class ServiceApiKeyQuerySet(models.QuerySet["ServiceApiKey"]):
+    def with_status(self, status: str) -> "ServiceApiKeyQuerySet":
+        not_expired = Q(expires_on__isnull=True) | Q(expires_on__gte=today())
+        match status:
+            case Status.ACTIVE:
+                return self.filter(not_expired, revoked_at__isnull=True)
+            case Status.EXPIRED:
+                return self.filter(revoked_at__isnull=True, expires_on__lt=today())
+            case Status.REVOKED:
+                return self.filter(revoked_at__isnull=False)
+        return self
+
+
+class ServiceApiKey(models.Model):
+    """A platform-level key for service-to-service calls (`kw_svc_`), outside every tenant."""
+
+    service_name = models.CharField(
+        "service name",
+        max_length=100,
+        unique=True,
+        help_text="Unique identifier of the service that will use this key "
+        "(e.g. inventory-service).",
+    )
+    description = models.TextField(
+        max_length=1000, blank=True, help_text="Optional notes about the key's purpose and usage."
+    )
+    key_id = models.CharField("key ID", max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    expires_on = models.DateField(
+        "expiration date",
+        null=True,
+        blank=True,
+        help_text="Date after which the key stops working. Leave empty for a key that never "
+        "expires.",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+
+    objects = ServiceApiKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "service API key"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.service_name
+
+    @property
+    def status(self) -> Status:
+        if self.revoked_at is not None:
+            return Status.REVOKED
+        if self.expires_on is not None and self.expires_on < today():
+            return Status.EXPIRED
+        return Status.ACTIVE
+
+    @property
+    def is_expiring_soon(self) -> bool:
+        return (
+            self.status == Status.ACTIVE
+            and self.expires_on is not None
+            and self.expires_on <= expiring_soon_until()
+        )

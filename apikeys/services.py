@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import keyformat
-from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, today
+from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
 
@@ -401,3 +401,71 @@ def tenant_settings_update(
         ip_address=ip_address,
     )
     return policy
+
+
+@transaction.atomic
+def service_key_create(
+    *,
+    service_name: str,
+    actor: User,
+    description: str = "",
+    expires_on: date | None = None,
+    ip_address: str | None = None,
+) -> tuple[ServiceApiKey, str]:
+    """A new service API key. Returns it and its secret, once."""
+    service_name = service_name.strip()
+    errors = {}
+    if not service_name:
+        errors["service_name"] = "Service name is required."
+    elif len(service_name) > 100:
+        errors["service_name"] = "A service name has at most 100 characters."
+    elif ServiceApiKey.objects.filter(service_name__iexact=service_name).exists():
+        errors["service_name"] = "A key for a service with this name already exists."
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = f"A description has at most {DESCRIPTION_MAX} characters."
+    if expires_on is not None and expires_on <= today():
+        errors["expires_on"] = "The expiration date must be in the future."
+    if errors:
+        raise ValidationError(errors)
+    secret = keyformat.generate("svc")
+    key = ServiceApiKey.objects.create(
+        service_name=service_name,
+        description=description,
+        expires_on=expires_on,
+        key_id=keyformat.parse(secret).key_id,
+        secret_hash=keyformat.hash_key(secret),
+    )
+    event_record(
+        action=Event.Action.SERVICE_KEY_CREATED,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
+        changes={"expires_on": expires_on.isoformat() if expires_on else None},
+        ip_address=ip_address,
+    )
+    return key, secret
+
+
+@transaction.atomic
+def service_key_revoke(
+    *, key: ServiceApiKey, actor: User, ip_address: str | None = None
+) -> ServiceApiKey:
+    """Revoke for good: every call with the key is refused from the next request on."""
+    key = ServiceApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is not None:
+        raise ValidationError("This key is already revoked; revoked keys cannot be re-activated.")
+    key.revoked_at = timezone.now()
+    key.revoked_by = actor
+    key.save(update_fields=["revoked_at", "revoked_by"])
+    event_record(
+        action=Event.Action.SERVICE_KEY_REVOKED,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
+        ip_address=ip_address,
+    )
+    return key

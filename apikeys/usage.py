@@ -31,6 +31,10 @@ _UPSERT_USAGE = (
     "ON CONFLICT (key_id, day) DO UPDATE "
     "SET requests = apikeys_keyusageday.requests + excluded.requests"
 )
+_TOUCH_SERVICE_KEY = (
+    "UPDATE apikeys_serviceapikey SET last_used_at = %s "
+    "WHERE key_id = %s AND (last_used_at IS NULL OR last_used_at < %s)"
+)
 _TOUCH_KEY = (
     "UPDATE apikeys_apikey SET last_used_at = %s "
     "WHERE id = %s AND (last_used_at IS NULL OR last_used_at < %s)"
@@ -91,7 +95,12 @@ class UsageBuffer:
         rows = [(datetime.fromtimestamp(entry[0], UTC), *entry[1:]) for entry in logs]
         counts: dict[tuple[int, str, object], int] = defaultdict(int)
         last_used: dict[int, datetime] = {}
+        service_used: dict[str, datetime] = {}
         for when, tenant_id, key_pk, key_id, *_ in rows:
+            if tenant_id is None:  # a service key on the system API
+                if key_id not in service_used or service_used[key_id] < when:
+                    service_used[key_id] = when
+                continue
             counts[(tenant_id, key_id, when.date())] += 1
             if key_pk not in last_used or last_used[key_pk] < when:
                 last_used[key_pk] = when
@@ -125,6 +134,10 @@ class UsageBuffer:
                     cursor.executemany(
                         _TOUCH_KEY,
                         [(at(when), pk, at(when)) for pk, when in sorted(last_used.items())],
+                    )
+                    cursor.executemany(
+                        _TOUCH_SERVICE_KEY,
+                        [(at(w), key_id, at(w)) for key_id, w in sorted(service_used.items())],
                     )
         except Exception:
             # Keep the batch for the next attempt (bounded, so a long outage cannot eat memory).

@@ -51,6 +51,17 @@ class KeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A verified service key (the system API); it belongs to no tenant."""
+
+    pk: int
+    key_id: str
+    name: str
+    rate_limit: int
+    tenant_id: None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Refusal:
     status: int
     title: str
@@ -59,7 +70,7 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    record: KeyRecord
+    record: KeyRecord | ServiceRecord
     limit: int
     used: int | None  # None: the limiter was unavailable (fail open)
     reset_seconds: int
@@ -270,3 +281,42 @@ class Verifier:
 
 
 verifier = Verifier()
+
+
+def verify_service_key(key: str) -> Verified | Refusal:
+    """A `kw_svc_` key for the system API. Looked up on every call (service traffic is light),
+    so a revocation holds from the next request on in every process."""
+    from apikeys.models import ServiceApiKey
+
+    parsed = keyformat.parse(key)
+    if parsed is None or parsed.env != "svc":
+        return INVALID
+    digest = keyformat.hash_key(key)
+    found = (
+        ServiceApiKey.objects.filter(key_id=parsed.key_id)
+        .values_list("pk", "service_name", "secret_hash", "revoked_at", "expires_on")
+        .first()
+    )
+    if found is None:
+        hmac.compare_digest(digest, _DUMMY_HASH)
+        return INVALID
+    pk, service_name, secret_hash, revoked_at, expires_on = found
+    if not hmac.compare_digest(digest, secret_hash):
+        return INVALID
+    epoch_seconds = time.time()
+    if revoked_at is not None:
+        return Refusal(401, "API key revoked", "This service API key has been revoked.")
+    if expires_on is not None and expires_on < datetime.fromtimestamp(epoch_seconds, UTC).date():
+        return Refusal(401, "API key expired", f"This service API key expired after {expires_on}.")
+    record = ServiceRecord(
+        pk=pk, key_id=parsed.key_id, name=service_name, rate_limit=settings.SERVICE_KEY_RATE_LIMIT
+    )
+    try:
+        used, _ = state().check(
+            f"svc:{parsed.key_id}", int(epoch_seconds) // WINDOW_SECONDS, count=True
+        )
+    except StateUnavailable as exc:
+        warn_unavailable(exc)
+        used = None
+    reset = WINDOW_SECONDS - int(epoch_seconds) % WINDOW_SECONDS
+    return Verified(record=record, limit=record.rate_limit, used=used, reset_seconds=reset)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
     path("api/health", api_views.health, name="health"),
+    path("api/system/v1/", include("apikeys.api.system_urls")),
     path("api/<str:environment>/v1/", include("apikeys.api.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),

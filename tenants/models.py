@@ -137,6 +137,11 @@ class Event(models.Model):
         KEY_ROLLED = "key.rolled", "Key rolled"
         KEY_REVOKED = "key.revoked", "Key revoked"
         KEY_DELETED = "key.deleted", "Key deleted"
+        SERVICE_KEY_CREATED = "service_key.created", "Service key created"
+        SERVICE_KEY_REVOKED = "service_key.revoked", "Service key revoked"
+        TENANT_CREATED = "tenant.created", "Tenant created"
+        TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
+        TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

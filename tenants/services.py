@@ -42,9 +42,25 @@ def event_record(
 
 
 @transaction.atomic
-def tenant_create(*, name: str, slug: str, api_keys_enabled: bool = False) -> Tenant:
+def tenant_create(
+    *,
+    name: str,
+    slug: str,
+    api_keys_enabled: bool = False,
+    actor: User | None = None,
+    via: str = "",
+) -> Tenant:
     tenant = Tenant.objects.create(name=name, slug=slug)
     TenantSettings.objects.create(tenant=tenant, api_keys_enabled=api_keys_enabled)
+    event_record(
+        action=Event.Action.TENANT_CREATED,
+        actor=actor,
+        tenant=tenant,
+        target_type="tenant",
+        target_id=slug,
+        target_name=name,
+        changes={"via": via} if via else None,
+    )
     return tenant
 
 
@@ -178,3 +194,31 @@ def member_remove(*, membership: Membership, actor: User, ip_address: str | None
         tenant=membership.tenant, user=membership.user, actor=actor, ip_address=ip_address
     )
     membership.delete()
+
+
+@transaction.atomic
+def tenant_set_active(
+    *,
+    tenant: Tenant,
+    active: bool,
+    actor: User | None,
+    ip_address: str | None = None,
+    via: str = "",
+) -> Tenant:
+    """Activate or deactivate a tenant; deactivation stops its portal and keys at once."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.is_active == active:
+        return tenant
+    tenant.is_active = active
+    tenant.save(update_fields=["is_active"])
+    event_record(
+        action=Event.Action.TENANT_ACTIVATED if active else Event.Action.TENANT_DEACTIVATED,
+        actor=actor,
+        tenant=tenant,
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_name=tenant.name,
+        changes={"via": via} if via else None,
+        ip_address=ip_address,
+    )
+    return tenant

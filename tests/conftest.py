@@ -12,10 +12,20 @@ from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    # Redis outlives a test; local memory outlives it within a process. Start clean.
+def _clean_state():
+    """Redis outlives a test, and so do a process' key cache and request-log buffer."""
+    from apikeys import keystate
+    from apikeys.usage import buffer
+    from apikeys.verification import verifier
+
     cache.clear()
+    keystate.reset_state()
+    verifier.clear()
+    buffer.discard()
     yield
+    verifier.clear()
+    buffer.discard()
+    keystate.reset_state()
     cache.clear()
 
 

@@ -29,6 +29,7 @@ from apikeys.verification import (
     Verified,
     key_in_query,
     verifier,
+    verify_service_key,
 )
 from portal.http import client_ip
 
@@ -84,15 +85,17 @@ def _rate_limit_headers(response: HttpResponse, verified: Verified) -> None:
 Scopes = dict[str, str | None]
 
 
-def endpoint(scopes: Scopes) -> Callable:
-    """`scopes` maps each allowed method to the scope it needs (None: any valid key)."""
+def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
+    """`scopes` maps each allowed method to the scope it needs (None: any valid key).
+
+    With `system`, the endpoint belongs to the system API: service keys only."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(view)
-        def wrapper(request: HttpRequest, environment: str, **kwargs) -> HttpResponse:
+        def wrapper(request: HttpRequest, environment: str = "system", **kwargs) -> HttpResponse:
             started = time.perf_counter()
-            if environment not in ENVIRONMENTS:
+            if not system and environment not in ENVIRONMENTS:
                 return problem(404, "There is no such environment.")
             if request.method not in scopes:
                 response = problem(
@@ -109,7 +112,10 @@ def endpoint(scopes: Scopes) -> Callable:
             if scheme.lower() != "bearer" or not key.strip():
                 return _refuse(NOT_BEARER)
             try:
-                verified = verifier.verify(key.strip(), environment)
+                if system:
+                    verified = verify_service_key(key.strip())
+                else:
+                    verified = verifier.verify(key.strip(), environment)
                 if isinstance(verified, Refusal):
                     return _refuse(verified)
                 response = _answer(request, view, verified, environment, scopes, kwargs)
@@ -156,8 +162,9 @@ def _answer(request, view, verified: Verified, environment: str, scopes: Scopes,
     needed = scopes[request.method]
     if needed is not None and needed not in verified.record.scopes:
         return problem(403, f"This API key lacks the permission {needed!r}.", required=needed)
+    caller = Caller(key=verified.record, environment=environment)
     try:
-        return view(request, Caller(key=verified.record, environment=environment), **kwargs)
+        return view(request, caller, **kwargs)
     except ApiError as error:
         return error.response
 

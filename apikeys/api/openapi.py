@@ -388,3 +388,114 @@ def document(environment: str) -> dict:
             },
         },
     }
+
+
+def system_document() -> dict:
+    """The system API: tenants, for service keys (`kw_svc_`) only."""
+    tenant = {
+        "type": "object",
+        "required": ["slug", "name", "active", "api_keys_enabled", "created_at"],
+        "properties": {
+            "slug": _STRING,
+            "name": _STRING,
+            "active": {"type": "boolean"},
+            "api_keys_enabled": {"type": "boolean"},
+            "created_at": _DATETIME,
+        },
+        "additionalProperties": False,
+    }
+    slug = {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    }
+    base = document("system")
+    base["info"]["title"] = "Keyward system API"
+    base["info"]["description"] = (
+        "Tenants, for service API keys (`kw_svc_`) only: tenant keys are refused. Errors are "
+        "RFC 9457 problem details."
+    )
+    base["servers"] = [{"url": "/api/system/v1"}]
+    schemas = base["components"]["schemas"]
+    for name in list(schemas):
+        if name != "Problem":
+            del schemas[name]
+    schemas["Tenant"] = tenant
+    schemas["TenantList"] = {
+        "type": "object",
+        "required": ["data", "page", "per_page", "total", "has_more"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "has_more": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }
+    schemas["TenantCreate"] = {
+        "type": "object",
+        "required": ["name", "slug"],
+        "properties": {
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
+            "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"},
+        },
+        "additionalProperties": False,
+    }
+    schemas["TenantStatus"] = {
+        "type": "object",
+        "required": ["active"],
+        "properties": {"active": {"type": "boolean"}},
+        "additionalProperties": False,
+    }
+    not_found = {"404": _problem("No tenant has this slug.")}
+    base["paths"] = {
+        "/tenants": {
+            "get": _op(
+                "listTenants",
+                "Every tenant, by slug",
+                None,
+                {"200": _json("TenantList"), "422": {"$ref": "#/components/responses/Invalid"}},
+                parameters=[
+                    {
+                        "name": "page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+                    },
+                    {
+                        "name": "per_page",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                ],
+            ),
+            "post": _op(
+                "createTenant",
+                "Create a tenant (API keys off until its admin enables them)",
+                None,
+                {
+                    "201": _json("Tenant", "Created"),
+                    "409": _problem("A tenant with this slug already exists."),
+                }
+                | BODY_ERRORS,
+                requestBody=_body("TenantCreate"),
+            ),
+        },
+        "/tenants/{slug}": {
+            "parameters": [slug],
+            "get": _op("getTenant", "One tenant", None, {"200": _json("Tenant")} | not_found),
+        },
+        "/tenants/{slug}/status": {
+            "parameters": [slug],
+            "put": _op(
+                "setTenantStatus",
+                "Activate or deactivate a tenant: deactivation "
+                "stops its portal and every one of its keys at once",
+                None,
+                {"200": _json("Tenant")} | not_found | BODY_ERRORS,
+                requestBody=_body("TenantStatus"),
+            ),
+        },
+    }
+    return base

@@ -3,9 +3,7 @@ import json
 import pytest
 from django.test import Client
 
-from apikeys import keystate, services
-from apikeys.usage import buffer
-from apikeys.verification import verifier
+from apikeys import services
 from tenants.models import Membership
 
 ALL_SCOPES = [
@@ -15,18 +13,6 @@ ALL_SCOPES = [
     "usage:read",
     "telemetry:write",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_api_state(settings):
-    keystate.reset_state()
-    verifier.clear()
-    keystate.state().reset()
-    buffer.discard()
-    yield
-    verifier.clear()
-    buffer.discard()
-    keystate.reset_state()
 
 
 @pytest.fixture

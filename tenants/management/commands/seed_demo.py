@@ -56,6 +56,7 @@ class Command(BaseCommand):
         self._seed_keys(tenants["acme"])
         self._seed_customers(tenants["acme"])
         self._seed_traffic(tenants["acme"])
+        self._seed_service_keys()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, superuser, memberships in USERS:
@@ -127,8 +128,8 @@ class Command(BaseCommand):
                 customer, created = Customer.objects.get_or_create(
                     tenant=tenant,
                     environment=environment,
-                    name=name,
-                    defaults={"external_id": f"crm-{environment[:3]}-{1000 + n}"},
+                    external_id=f"crm-{environment[:3]}-{1000 + n}",
+                    defaults={"name": name},
                 )
                 seats = rng.choice([10, 25, 50, 100, 250])
                 License.objects.get_or_create(
@@ -195,3 +196,29 @@ class Command(BaseCommand):
                 )
         KeyUsageDay.objects.bulk_create(counts, ignore_conflicts=True)
         RequestLog.objects.bulk_create(logs)
+
+    def _seed_service_keys(self) -> None:
+        """One active, one revoked and one expired service key (secrets thrown away)."""
+        from apikeys import services
+        from apikeys.models import ServiceApiKey, today
+
+        root = User.objects.get(email="root@keyward.test")
+        for name, description in [
+            ("inventory-service", "Reads tenants to provision inventory."),
+            ("erp-sync", "Nightly ERP synchronisation (replaced)."),
+            ("legacy-billing", "Old billing bridge."),
+        ]:
+            if ServiceApiKey.objects.filter(service_name=name).exists():
+                continue
+            key, _ = services.service_key_create(
+                service_name=name,
+                description=description,
+                expires_on=today() + timedelta(days=180),
+                actor=root,
+            )
+            if name == "erp-sync":
+                services.service_key_revoke(key=key, actor=root)
+            elif name == "legacy-billing":
+                ServiceApiKey.objects.filter(pk=key.pk).update(
+                    expires_on=today() - timedelta(days=3)
+                )

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from apikeys.api import system
+
+app_name = "system_api"
+
+urlpatterns = [
+    path("tenants", system.tenants, name="tenants"),
+    path("tenants/<slug:slug>", system.tenant, name="tenant"),
+    path("tenants/<slug:slug>/status", system.tenant_status, name="tenant_status"),
+    path("openapi.json", system.openapi, name="openapi"),
+]
