@@ -127,6 +127,10 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
             url,
         )
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = (extra_context or {}) | {"title": "Service API Keys"}
+        return super().changelist_view(request, extra_context)
+
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = (extra_context or {}) | {"title": "Generate New API Key"}
         return super().add_view(request, form_url, extra_context)

@@ -1,0 +1,63 @@
+import json
+import urllib.request
+from urllib.error import HTTPError
+
+from playwright.sync_api import expect
+
+from apikeys.models import ServiceApiKey
+from tests.factories import PASSWORD, UserFactory
+
+CONFIRMATION = (
+    "Are you sure you want to revoke the API key for inventory-service? This action cannot be "
+    "undone and the service will no longer be able to authenticate."
+)
+
+
+def _tenants(base: str, key: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/system/v1/tenants", headers={"Authorization": f"Bearer {key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            json.load(response)
+            return response.status
+    except HTTPError as error:
+        return error.code
+
+
+def test_root_generates_copies_uses_and_revokes_a_service_key(page, live_server, acme):
+    UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
+    page.goto("/system/")
+    page.get_by_label("Email address").fill("root@keyward.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Service API keys").click()
+
+    page.get_by_role("link", name="Generate New API Key").click()
+    page.get_by_label("Service name").fill("inventory-service")
+    page.get_by_label("Description").fill("Provisions inventory for new tenants")
+    page.get_by_role("button", name="Generate").click()
+
+    dialog = page.get_by_role("dialog", name="API key generated for inventory-service")
+    expect(dialog).to_contain_text("It will not be shown again")
+    dialog.get_by_role("button", name="Copy key secret").click()
+    secret = page.evaluate("navigator.clipboard.readText()")
+    assert secret == dialog.get_by_role("textbox", name="Key secret").input_value()
+    assert secret.startswith("kw_svc_")
+    assert _tenants(live_server.url, secret) == 200
+
+    dialog.get_by_role("link", name="Close").click()
+    row = page.get_by_role("row").filter(has_text="inventory-service")
+    expect(row).to_contain_text("Active")
+    assert secret not in page.content()
+    row.get_by_label("Actions for inventory-service").click()
+    row.get_by_role("link", name="Revoke Key").click()
+    confirm = page.get_by_role("dialog", name="Revoke Service API Key")
+    expect(confirm).to_contain_text(CONFIRMATION)
+    confirm.get_by_role("button", name="Revoke Key").click()
+    expect(page.get_by_role("row").filter(has_text="inventory-service")).to_contain_text("Revoked")
+    assert ServiceApiKey.objects.get().revoked_at is not None
+    assert _tenants(live_server.url, secret) == 401
+    page.screenshot(path="test-artifacts/service-keys-after-revoke.png", full_page=True)
+    assert page.console_watch.csp_violations() == []
+    assert page.console_watch.errors == []
