@@ -152,3 +152,21 @@ def test_only_superusers_reach_service_keys(personas, client_for):
         assert client_for(personas[persona]).get(CHANGELIST).status_code == 302
     staff = UserFactory(is_staff=True)
     assert client_for(staff).get(ADD).status_code == 302
+
+
+def test_the_system_sign_in_is_throttled_like_the_portals(root, client_for, settings):
+    login = reverse("admin:login")
+
+    def attempt(password: str, ip: str):
+        client = client_for(None)
+        token = csrf_token_for(client, login)
+        return client.post(
+            login,
+            {"username": "root@keyward.test", "password": password},
+            headers={"X-CSRFToken": token},
+            REMOTE_ADDR=ip,
+        )
+
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        attempt("wrong", f"10.9.0.{n}")
+    assert attempt("correct-horse-battery", "10.9.1.1").status_code == 429
