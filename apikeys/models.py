@@ -321,3 +321,39 @@ class ServiceApiKey(models.Model):
             and self.expires_on is not None
             and self.expires_on <= expiring_soon_until()
         )
+
+
+class ProviderKey(models.Model):
+    """The public half of a tenant's Provider API credential (DESIGN section 5).
+
+    The private key is shown once when generated and never stored. At most one is active
+    per tenant: generating a new one revokes the previous one."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="provider_keys")
+    kid = models.CharField("key ID", max_length=32, unique=True)
+    public_key_pem = models.TextField("public key (PEM)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant"],
+                condition=Q(revoked_at__isnull=True),
+                name="providerkey_one_active_per_tenant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kid

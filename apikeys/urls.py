@@ -21,4 +21,7 @@ urlpatterns = [
     path("settings/", views.tenant_settings, name="settings"),
     path("logs/", views.request_logs, name="logs"),
     path("api/", views.api_guide, name="api_guide"),
+    path("integrations/provider-api/", views.provider_api, name="provider"),
+    path("integrations/provider-api/generate/", views.provider_generate, name="provider_generate"),
+    path("integrations/provider-api/revoke/", views.provider_revoke, name="provider_revoke"),
 ]

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from apikeys import selectors, services
+from apikeys import provider, selectors, services
 from apikeys.access import get_key_for_member
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
@@ -22,7 +22,7 @@ from apikeys.forms import (
     RequestLogFilterForm,
     TenantSettingsForm,
 )
-from apikeys.models import ApiKey, Environment
+from apikeys.models import ApiKey, Environment, ProviderKey
 from portal.charts import daily_bars
 from portal.htmx import render_page, swap_and_close
 from portal.http import client_ip
@@ -446,3 +446,47 @@ def api_guide(request: HttpRequest, membership: Membership) -> HttpResponse:
         "prefix": Environment(environment).key_prefix,
     }
     return render(request, "apikeys/api_guide.html", context)
+
+
+@require_GET
+@tenant_view(Role.ADMIN)
+def provider_api(request: HttpRequest, membership: Membership) -> HttpResponse:
+    active = ProviderKey.objects.filter(tenant=membership.tenant, revoked_at__isnull=True).first()
+    return render(request, "apikeys/provider.html", _provider_context(request, membership, active))
+
+
+def _provider_context(request: HttpRequest, membership: Membership, active) -> dict:
+    return {
+        "active": active,
+        "audience": settings.PROVIDER_API_AUDIENCE,
+        "endpoint": request.build_absolute_uri("/api/provider/v1/usage"),
+    }
+
+
+@never_cache
+@require_POST
+@tenant_view(Role.ADMIN)
+def provider_generate(request: HttpRequest, membership: Membership) -> HttpResponse:
+    """The one response that carries the private key."""
+    key, private_pem = provider.provider_key_generate(
+        membership=membership, ip_address=client_ip(request)
+    )
+    context = _provider_context(request, membership, key) | {"private_pem": private_pem}
+    return render(request, "apikeys/provider_generated.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN)
+def provider_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
+    page = reverse("apikeys:provider", args=[membership.tenant.slug])
+    if request.method == "POST":
+        try:
+            provider.provider_key_revoke(membership=membership, ip_address=client_ip(request))
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, "The Provider API key was revoked.")
+        if request.htmx:
+            return HttpResponseClientRedirect(page)
+        return redirect(page)
+    return render_page(request, "apikeys/provider_revoke.html", "dialog", {})

@@ -279,6 +279,8 @@ KEY_CACHE_SIZE = env_int("KEY_CACHE_SIZE", 100_000, minimum=0)
 API_LOG_FLUSH_SECONDS = env_int("API_LOG_FLUSH_SECONDS", 2, minimum=1)
 API_LOG_BATCH_SIZE = env_int("API_LOG_BATCH_SIZE", 500, minimum=1)
 API_LOG_BACKGROUND = env_bool("API_LOG_BACKGROUND", True)
+# The `aud` a Provider API token must carry.
+PROVIDER_API_AUDIENCE = env_str("PROVIDER_API_AUDIENCE", "keyward-provider-api")
 SERVICE_KEY_RATE_LIMIT = env_int("SERVICE_KEY_RATE_LIMIT", 600, minimum=1)
 # When set, the system admin site is served only on this host, and the portal not there.
 SYSTEM_ADMIN_HOST = env_str("SYSTEM_ADMIN_HOST").strip().lower()

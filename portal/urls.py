@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apikeys.api import provider as provider_api
 from apikeys.api import views as api_views
 from portal import views as portal_views
 from tenants import views as tenant_views
@@ -12,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/health", api_views.health, name="health"),
     path("api/system/v1/", include("apikeys.api.system_urls")),
+    path("api/provider/v1/usage", provider_api.usage, name="provider_usage"),
+    path("api/provider/v1/openapi.json", provider_api.openapi, name="provider_openapi"),
     path("api/<str:environment>/v1/", include("apikeys.api.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),

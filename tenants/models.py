@@ -139,6 +139,8 @@ class Event(models.Model):
         KEY_DELETED = "key.deleted", "Key deleted"
         SERVICE_KEY_CREATED = "service_key.created", "Service key created"
         SERVICE_KEY_REVOKED = "service_key.revoked", "Service key revoked"
+        PROVIDER_KEY_CREATED = "provider_key.created", "Provider key generated"
+        PROVIDER_KEY_REVOKED = "provider_key.revoked", "Provider key revoked"
         TENANT_CREATED = "tenant.created", "Tenant created"
         TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
         TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"

@@ -499,3 +499,43 @@ def system_document() -> dict:
         },
     }
     return base
+
+
+def provider_document() -> dict:
+    """The Provider API: usage of every managed customer, for EdDSA-signed JWTs."""
+    base = document("production")
+    base["info"] = {
+        "title": "Keyward Provider API",
+        "version": "1.0.0",
+        "description": (
+            "Daily or monthly licence consumption of every managed customer (production data). "
+            "Authenticate with `Authorization: Bearer <JWT>`: EdDSA (Ed25519), signed with the "
+            "private key from Integrations > Provider API; header `kid` = its key ID; claims "
+            "`iss` = your tenant's slug, `aud` = the Provider API audience, `iat`, and `exp` at "
+            "most 300 seconds after `iat`; an optional `jti` may be used once."
+        ),
+    }
+    base["servers"] = [{"url": "/api/provider/v1"}]
+    base["components"]["securitySchemes"] = {
+        "providerJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    base["security"] = [{"providerJwt": []}]
+    usage = deepcopy(base["paths"]["/usage"]["get"])
+    usage["operationId"] = "getProviderUsage"
+    usage.pop("x-required-scope", None)
+    usage["description"] = "Every managed customer of the tenant, production data."
+    usage["responses"] = {
+        "200": {
+            "description": "OK",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ProviderUsage"}}
+            },
+        },
+        "401": {"$ref": "#/components/responses/Unauthorized"},
+        "422": {"$ref": "#/components/responses/Invalid"},
+    }
+    base["components"]["schemas"]["ProviderUsage"] = deepcopy(SCHEMAS["Usage"])
+    base["components"]["schemas"]["ProviderUsage"]["required"].append("tenant")
+    base["components"]["schemas"]["ProviderUsage"]["properties"]["tenant"] = _STRING
+    base["paths"] = {"/usage": {"get": usage}}
+    return base

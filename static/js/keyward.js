@@ -66,6 +66,14 @@
     }
   });
 
+  // A checkbox that must be ticked before its button works ("I've made a copy...").
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest("[data-enables]");
+    if (!box) return;
+    var button = document.getElementById(box.getAttribute("data-enables"));
+    if (button) button.disabled = !box.checked;
+  });
+
   // Success toasts fade away after a while; errors stay until dismissed.
   function scheduleToasts(root) {
     root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {
@@ -73,6 +81,14 @@
       setTimeout(function () { toast.remove(); }, 8000);
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { scheduleToasts(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    scheduleToasts(document);
+    // Without JavaScript the checkbox's `required` guards the button; with it, the button
+    // stays disabled until the box is ticked.
+    document.querySelectorAll("[data-enables]").forEach(function (box) {
+      var button = document.getElementById(box.getAttribute("data-enables"));
+      if (button) button.disabled = !box.checked;
+    });
+  });
   document.addEventListener("htmx:oobAfterSwap", function () { scheduleToasts(document); });
 })();
