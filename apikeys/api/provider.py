@@ -1,17 +1,13 @@
 """`/api/provider/v1/`: usage of every managed customer, for JWTs signed with the tenant's
 Provider API key (apikeys.provider)."""
 
-from datetime import timedelta
-
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from apikeys.api import fields
 from apikeys.api.endpoint import ok
-from apikeys.api.problems import problem
-from apikeys.api.views import MAX_USAGE_DAYS, usage_rows
+from apikeys.api.problems import ApiError, problem
+from apikeys.api.views import usage_params, usage_rows
 from apikeys.provider import TokenRefused, verify_token
 from customers.models import Customer
 
@@ -33,21 +29,10 @@ def usage(request: HttpRequest) -> HttpResponse:
         caller = verify_token(token.strip())
     except TokenRefused as refused:
         return problem(401, refused.detail, title=refused.title)
-    errors: fields.Errors = {}
-    period = request.GET.get("period", "daily")
-    if period not in ("daily", "monthly"):
-        errors["period"] = ["Must be daily or monthly."]
-    today = timezone.now().date()
-    start = fields.iso_date(
-        request.GET.get("from", (today - timedelta(days=29)).isoformat()), "from", errors
-    )
-    end = fields.iso_date(request.GET.get("to", today.isoformat()), "to", errors)
-    if not errors and start > end:
-        errors["from"] = ["Must not be after 'to'."]
-    if not errors and (end - start).days >= MAX_USAGE_DAYS:
-        errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
-    if errors:
-        return problem(422, "Some parameters are not valid; see `errors`.", errors=errors)
+    try:
+        period, start, end = usage_params(request)
+    except ApiError as error:
+        return error.response
     managed = Customer.objects.filter(tenant=caller.tenant, environment="production")
     return ok(
         {

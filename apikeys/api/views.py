@@ -182,8 +182,8 @@ def customer_license(request: HttpRequest, caller: Caller, customer_id: str) -> 
     return ok(_license_json(found, license))
 
 
-@endpoint({"GET": "usage:read"})
-def usage(request: HttpRequest, caller: Caller) -> HttpResponse:
+def usage_params(request: HttpRequest) -> tuple[str, date, date]:
+    """`period`, `from` and `to` of a usage query (default: the last 30 days, daily)."""
     errors: fields.Errors = {}
     period = request.GET.get("period", "daily")
     if period not in ("daily", "monthly"):
@@ -199,6 +199,12 @@ def usage(request: HttpRequest, caller: Caller) -> HttpResponse:
         errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
     if errors:
         raise invalid(errors)
+    return period, start, end
+
+
+@endpoint({"GET": "usage:read"})
+def usage(request: HttpRequest, caller: Caller) -> HttpResponse:
+    period, start, end = usage_params(request)
     return ok(
         {
             "period": period,

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 import pytest
 
 from customers.models import Customer, License, SeatUsage
-from tests.factories import MembershipFactory
 
 
 @pytest.fixture
@@ -255,4 +254,3 @@ def test_a_developer_of_another_tenant_never_reaches_acme_data(
     key = new_key(user=outsider, tenant=globex)
     names = [c["name"] for c in api("GET", "/customers", key).json()["data"]]
     assert names == ["Globex Client"]
-    MembershipFactory  # noqa: B018 - personas come from tests.conftest
