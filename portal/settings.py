@@ -84,7 +84,14 @@ INSTALLED_APPS = [
     "tenants",
     "apikeys",
     "customers",
+    "jobs",
+    "django_tasks_db",
 ]
+
+# Background jobs: Django's tasks framework on a durable, database-backed queue, run by
+# `python manage.py db_worker` (make run starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

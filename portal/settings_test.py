@@ -25,3 +25,10 @@ CSRF_COOKIE_SECURE = False
 API_LOG_BACKGROUND = False
 # Each test run (and each xdist worker) gets its own key-state file.
 KEY_STATE_FILE = Path(tempfile.gettempdir()) / f"keyward-test-key-state-{os.getpid()}"
+
+# Jobs run at once in tests, except where a test runs the real database queue and worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = Path(
+    os.environ.get("MEDIA_ROOT")
+    or Path(tempfile.gettempdir()) / f"keyward-test-media-{os.getpid()}"
+)

@@ -19,5 +19,6 @@ urlpatterns = [
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path("t/<slug:slug>/", include("customers.urls")),
+    path("t/<slug:slug>/", include("jobs.urls")),
     path(settings.SYSTEM_ADMIN_PATH, admin.site.urls),
 ]

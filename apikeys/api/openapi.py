@@ -58,6 +58,9 @@ CUSTOMER_ID = {
 }
 
 
+JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def _op(op_id: str, summary: str, scope: str | None, responses: dict, **extra) -> dict:
     operation = {
         "operationId": op_id,
@@ -224,6 +227,43 @@ SCHEMAS = {
         },
         "additionalProperties": False,
     },
+    "ExportRequest": {
+        "type": "object",
+        "required": ["period", "from", "to"],
+        "properties": {
+            "period": {"enum": ["daily", "monthly"]},
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "customers": {"type": "array", "items": {"type": "string"}},
+        },
+        "additionalProperties": False,
+    },
+    "Job": {
+        "type": "object",
+        "required": [
+            "id",
+            "type",
+            "status",
+            "progress",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "download_url",
+        ],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "type": {"enum": ["usage_export"]},
+            "status": {"enum": ["queued", "running", "succeeded", "failed"]},
+            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "created_at": _DATETIME,
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "error": {"type": ["string", "null"]},
+            "download_url": {"type": ["string", "null"]},
+        },
+        "additionalProperties": False,
+    },
     "Telemetry": {
         "type": "object",
         "required": ["customer_id", "date", "seats_used"],
@@ -331,6 +371,40 @@ def _paths() -> dict:
                         "description": "Last day, YYYY-MM-DD (default: today); at most 366 days.",
                     },
                 ],
+            ),
+        },
+        "/exports": {
+            "post": _op(
+                "createExport",
+                "Start a CSV export of usage; poll the job it returns",
+                "usage:read",
+                {"202": _json("Job", "Accepted: the job to poll")} | BODY_ERRORS,
+                requestBody=_body("ExportRequest"),
+            ),
+        },
+        "/jobs/{job_id}": {
+            "parameters": [JOB_ID],
+            "get": _op(
+                "getJob",
+                "A job started by a key of this tenant and environment",
+                None,
+                {"200": _json("Job"), "404": _problem("No such job is visible.")},
+            ),
+        },
+        "/jobs/{job_id}/download": {
+            "parameters": [JOB_ID],
+            "get": _op(
+                "downloadExport",
+                "The CSV of a finished export",
+                "usage:read",
+                {
+                    "200": {
+                        "description": "The CSV file",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    "404": _problem("No such job is visible."),
+                    "409": _problem("The job has not finished successfully."),
+                },
             ),
         },
         "/telemetry": {

@@ -11,5 +11,8 @@ urlpatterns = [
     path("customers/<str:customer_id>/license", views.customer_license, name="license"),
     path("usage", views.usage, name="usage"),
     path("telemetry", views.telemetry, name="telemetry"),
+    path("exports", views.exports, name="exports"),
+    path("jobs/<str:job_id>", views.job, name="job"),
+    path("jobs/<str:job_id>/download", views.job_download, name="job_download"),
     path("openapi.json", views.openapi, name="openapi"),
 ]

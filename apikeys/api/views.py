@@ -3,6 +3,7 @@ tenant, environment and customer scope come from the key record."""
 
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.functions import TruncMonth
@@ -15,7 +16,7 @@ from apikeys.api import fields
 from apikeys.api.endpoint import Caller, endpoint, json_body, ok
 from apikeys.api.openapi import document
 from apikeys.api.problems import ApiError, invalid
-from apikeys.models import Environment
+from apikeys.models import ApiKey, Environment
 from customers.models import Customer, License, SeatUsage
 
 MAX_PER_PAGE = 100
@@ -285,3 +286,97 @@ def openapi(request: HttpRequest, environment: str) -> HttpResponse:
 
         return problem(404, "There is no such environment.")
     return ok(document(environment))
+
+
+def _job_json(job, environment: str) -> dict:
+    base = f"/api/{environment}/v1/jobs/{job.pk}"
+    return {
+        "id": str(job.pk),
+        "type": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "error": job.error or None,
+        "download_url": f"{base}/download" if job.status == "succeeded" else None,
+    }
+
+
+def _job(caller: Caller, job_id: str):
+    from jobs.models import Job
+
+    try:
+        return Job.objects.get(
+            pk=job_id, tenant_id=caller.tenant_id, environment=caller.environment
+        )
+    except (Job.DoesNotExist, ValueError, ValidationError):
+        raise ApiError(404, "No job with this ID is visible to this key.") from None
+
+
+@endpoint({"POST": "usage:read"})
+def exports(request: HttpRequest, caller: Caller) -> HttpResponse:
+    """Start a usage export; answer 202 with the job to poll."""
+    from jobs.models import Job
+    from jobs.services import job_start
+
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"period", "from", "to", "customers"}, errors)
+    period = fields.choice(data, "period", errors, choices=["daily", "monthly"], required=True)
+    start = fields.iso_date(data.get("from"), "from", errors)
+    end = fields.iso_date(data.get("to"), "to", errors)
+    wanted = data.get("customers", [])
+    if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
+        errors["customers"] = ["Must be a list of customer IDs."]
+    if not errors and start > end:
+        errors["from"] = ["Must not be after 'to'."]
+    if not errors and (end - start).days >= MAX_USAGE_DAYS:
+        errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
+    if errors:
+        raise invalid(errors)
+    visible = caller.customers()
+    if wanted:
+        found = set(visible.filter(public_id__in=wanted).values_list("public_id", flat=True))
+        if missing := sorted(set(wanted) - found):
+            raise invalid({"customers": [f"Not visible to this key: {', '.join(missing[:10])}."]})
+    scope = sorted(set(wanted)) or list(caller.key.customer_scope)
+    owner_id = ApiKey.objects.filter(pk=caller.key.pk).values_list("owner_id", flat=True).first()
+    job = job_start(
+        tenant_id=caller.tenant_id,
+        environment=caller.environment,
+        key_id=caller.key.key_id,
+        owner_id=owner_id,
+        kind=Job.Kind.USAGE_EXPORT,
+        params={
+            "period": period,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "customers": scope,
+        },
+    )
+    job.refresh_from_db()
+    response = ok(_job_json(job, caller.environment), status=202)
+    response["Location"] = f"/api/{caller.environment}/v1/jobs/{job.pk}"
+    return response
+
+
+@endpoint({"GET": None})
+def job(request: HttpRequest, caller: Caller, job_id: str) -> HttpResponse:
+    return ok(_job_json(_job(caller, job_id), caller.environment))
+
+
+@endpoint({"GET": "usage:read"})
+def job_download(request: HttpRequest, caller: Caller, job_id: str) -> HttpResponse:
+    found = _job(caller, job_id)
+    if found.status != "succeeded" or not found.result:
+        raise ApiError(409, "The job has not finished successfully; nothing to download yet.")
+    return _csv_file(found)
+
+
+def _csv_file(found) -> HttpResponse:
+    with found.result.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="usage-{found.pk}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

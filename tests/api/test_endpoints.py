@@ -218,7 +218,7 @@ def test_telemetry_records_and_replaces_a_days_seats(api, new_key, customers):
     ],
 )
 def test_each_endpoint_needs_its_permission(api, new_key, customers, method, path, body, scope):
-    from tests.api.conftest import ALL_SCOPES
+    from tests.conftest import ALL_SCOPES
 
     customer_id = customers["initech"].public_id
     path = path.replace("{id}", customer_id)

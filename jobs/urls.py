@@ -1,0 +1,11 @@
+from django.urls import path
+
+from jobs import views
+
+app_name = "jobs"
+
+urlpatterns = [
+    path("jobs/", views.job_list, name="list"),
+    path("jobs/<str:job_id>/row/", views.job_row, name="row"),
+    path("jobs/<str:job_id>/download/", views.job_download, name="download"),
+]

@@ -1,0 +1,213 @@
+import csv
+import io
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from customers.models import Customer, License, SeatUsage
+from jobs.models import Job
+
+TODAY = date.today()
+BODY = {"period": "daily", "from": (TODAY - timedelta(days=2)).isoformat(), "to": TODAY.isoformat()}
+
+
+@pytest.fixture
+def customers(acme, globex):
+    made = {}
+    for tenant, environment, name in [
+        (acme, "production", "Initech"),
+        (acme, "production", "Hooli"),
+        (acme, "staging", "Stage Co"),
+        (globex, "production", "Globex Co"),
+    ]:
+        customer = Customer.objects.create(tenant=tenant, environment=environment, name=name)
+        License.objects.create(customer=customer, seats=10, tier="standard")
+        SeatUsage.objects.create(customer=customer, day=TODAY, seats_used=4)
+        made[name] = customer
+    return made
+
+
+def _start(api, key, body=None, django_capture_on_commit_callbacks=None):
+    with django_capture_on_commit_callbacks(execute=True):
+        return api("POST", "/exports", key, body or BODY)
+
+
+def test_an_export_answers_202_and_its_job_ends_with_a_download(
+    api,
+    new_key,
+    customers,
+    django_capture_on_commit_callbacks,
+):
+    key = new_key(scopes=["usage:read"])
+    response = _start(
+        api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 202
+    job_url = response["Location"]
+    assert job_url == f"/api/production/v1/jobs/{response.json()['id']}"
+    status = api("GET", job_url, key).json()
+    assert status["status"] == "succeeded" and status["progress"] == 100
+    download = api("GET", status["download_url"], key)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert sorted(r["customer_name"] for r in rows) == ["Hooli", "Initech"]
+
+
+def test_an_export_covers_only_the_keys_customer_scope(
+    api,
+    new_key,
+    customers,
+    django_capture_on_commit_callbacks,
+):
+    key = new_key(customer_scope=[customers["Initech"].public_id])
+    job = _start(api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    download = api("GET", job.json()["download_url"] or f"{job['Location']}/download", key)
+    names = {r["customer_name"] for r in csv.DictReader(io.StringIO(download.content.decode()))}
+    assert names == {"Initech"}
+    refused = api("POST", "/exports", key, BODY | {"customers": [customers["Hooli"].public_id]})
+    assert refused.status_code == 422
+
+
+def test_jobs_are_visible_only_to_keys_of_the_same_tenant_and_environment(
+    api,
+    new_key,
+    customers,
+    outsider,
+    globex,
+    django_capture_on_commit_callbacks,
+):
+    key = new_key()
+    job_url = _start(
+        api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )["Location"]
+    staging = new_key(environment="staging")
+    assert (
+        api(
+            "GET", job_url.replace("production", "staging"), staging, environment="staging"
+        ).status_code
+        == 404
+    )
+    foreign = new_key(user=outsider, tenant=globex)
+    assert api("GET", job_url, foreign).status_code == 404
+    assert api("GET", job_url + "/download", foreign).status_code == 404
+    no_usage = new_key(scopes=["customers:read"])
+    assert api("GET", job_url, no_usage).status_code == 200
+    assert api("GET", job_url + "/download", no_usage).status_code == 403
+    assert api("GET", "/jobs/not-a-uuid", key).status_code == 404
+
+
+def test_export_requests_are_validated(api, new_key):
+    key = new_key()
+    for body in (
+        {},
+        BODY | {"period": "hourly"},
+        BODY | {"from": "yesterday"},
+        BODY | {"customers": "all"},
+        BODY | {"from": "2020-01-01"},
+    ):
+        assert api("POST", "/exports", key, body).status_code == 422, body
+    assert not Job.objects.exists()
+
+
+def test_a_failing_job_shows_its_error(
+    api,
+    new_key,
+    customers,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    from apikeys.api import views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the usage store is unreachable")
+
+    monkeypatch.setattr(views, "usage_rows", broken)
+    key = new_key()
+    job_url = _start(
+        api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )["Location"]
+    status = api("GET", job_url, key).json()
+    assert status["status"] == "failed" and status["error"] == "the usage store is unreachable"
+    assert api("GET", job_url + "/download", key).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("persona", "code"), [("admin", 200), ("developer", 200), ("member", 403), ("outsider", 404)]
+)
+def test_the_jobs_page_access(personas, client_for, persona, code):
+    assert (
+        client_for(personas[persona]).get(reverse("jobs:list", args=["acme"])).status_code == code
+    )
+
+
+def test_the_jobs_page_polls_running_jobs_only_and_offers_the_download(
+    api,
+    new_key,
+    customers,
+    admin,
+    developer,
+    client_for,
+    acme,
+    django_capture_on_commit_callbacks,
+):
+    key = new_key()
+    done = _start(
+        api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    ).json()
+    running = Job.objects.create(
+        tenant=acme,
+        environment="production",
+        key_id="AnotherKey",
+        kind="usage_export",
+        status="running",
+        progress=40,
+    )
+    page = client_for(admin).get(reverse("jobs:list", args=["acme"])).content.decode()
+    assert page.count('hx-trigger="every 2s"') == 1
+    assert f'id="job-{running.pk}" hx-get=' in page and "40%" in page
+    download = reverse("jobs:download", args=["acme", done["id"]])
+    assert download in page
+    assert client_for(admin).get(download)["Content-Type"].startswith("text/csv")
+    # The developer who owns the key sees its job; the one owned by nobody they do not.
+    mine = client_for(developer).get(reverse("jobs:list", args=["acme"])).content.decode()
+    assert done["id"] in mine and str(running.pk) not in mine
+    row = client_for(admin).get(reverse("jobs:row", args=["acme", running.pk]))
+    assert "every 2s" in row.content.decode()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the worker is a second process: it needs a shared database",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_database_queue_and_a_real_worker_run_a_job(api, new_key, customers, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    key = new_key()
+    job_url = api("POST", "/exports", key, BODY)["Location"]
+    assert api("GET", job_url, key).json()["status"] == "queued"
+    root = Path(__file__).resolve().parents[2]
+    database = connection.settings_dict
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "portal.settings_worker_test",
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
+        f"{database['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    status = api("GET", job_url, key).json()
+    assert status["status"] == "succeeded", status
+    assert api("GET", status["download_url"], key).status_code == 200
