@@ -11,6 +11,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         USAGE_EXPORT = "usage_export", "Usage export"
+        CUSTOMER_IMPORT = "customer_import", "Customer import"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -33,6 +34,8 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     result = models.FileField(upload_to="jobs/", blank=True)
     rows = models.PositiveIntegerField(default=0)
+    # Row errors of an import that was refused, {"row": n, "errors": {...}} each.
+    details = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -53,3 +56,19 @@ class Job(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+class ExpiryNotice(models.Model):
+    """That a key's owner was told, on `day`, that the key expires soon (one a key a day)."""
+
+    key_id = models.CharField("key ID", max_length=16)
+    day = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key_id", "day"], name="expirynotice_key_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} on {self.day}"

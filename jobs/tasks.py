@@ -33,6 +33,8 @@ def run_job(job_id: str) -> None:
     try:
         if job.kind == Job.Kind.USAGE_EXPORT:
             _usage_export(job)
+        elif job.kind == Job.Kind.CUSTOMER_IMPORT:
+            _customer_import(job)
         else:
             raise ValueError(f"Unknown job type {job.kind!r}")
     except Exception as exc:
@@ -88,3 +90,90 @@ def _usage_export(job: Job) -> None:
         status=Job.Status.SUCCEEDED,
         finished_at=timezone.now(),
     )
+
+
+IMPORT_FIELDS = {"name", "external_id", "status"}
+
+
+def _customer_import(job: Job) -> None:
+    """Validate every row first; then import all of them in one transaction, or none."""
+    from django.db import transaction
+
+    from customers.models import Customer
+
+    rows = job.params["rows"]
+    existing = set(
+        Customer.objects.filter(tenant=job.tenant_id, environment=job.environment)
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+    )
+    seen: set[str] = set()
+    problems, clean = [], []
+    for number, row in enumerate(rows, start=1):
+        errors = import_row_errors(row, existing, seen)
+        if errors:
+            problems.append({"row": number, "errors": errors})
+        else:
+            clean.append(row)
+        if number % 500 == 0:
+            Job.objects.filter(pk=job.pk).update(progress=int(50 * number / len(rows)))
+    if problems:
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            details=problems[:1000],
+            error=f"{len(problems)} of {len(rows)} rows are invalid; nothing was imported.",
+        )
+        return
+    with transaction.atomic():
+        Customer.objects.bulk_create(
+            Customer(
+                tenant_id=job.tenant_id,
+                environment=job.environment,
+                name=row["name"].strip(),
+                external_id=(row.get("external_id") or "").strip(),
+                status=row.get("status") or Customer.Status.ACTIVE,
+            )
+            for row in clean
+        )
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.SUCCEEDED, progress=100, rows=len(clean), finished_at=timezone.now()
+    )
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:
+    from customers.models import Customer
+
+    if not isinstance(row, dict):
+        return {"row": ["Must be an object with name, external_id and status."]}
+    errors: dict[str, list[str]] = {}
+    for unknown in sorted(set(row) - IMPORT_FIELDS):
+        errors[unknown] = ["Unknown field."]
+    name = row.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors["name"] = ["This field is required."]
+    elif len(name) > 200:
+        errors["name"] = ["At most 200 characters."]
+    external = row.get("external_id", "")
+    if not isinstance(external, str) or len(external) > 100:
+        errors["external_id"] = ["Must be text of at most 100 characters."]
+    elif external.strip():
+        if external.strip() in existing:
+            errors["external_id"] = ["Another customer already has this external ID."]
+        elif external.strip() in seen:
+            errors["external_id"] = ["Appears twice in this import."]
+        seen.add(external.strip())
+    if "status" in row and row["status"] not in Customer.Status.values:
+        errors["status"] = [f"Must be one of: {', '.join(Customer.Status.values)}."]
+    for field, value in row.items():
+        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+            errors[field] = ["Must be plain text (no NUL or lone surrogate characters)."]
+    return errors

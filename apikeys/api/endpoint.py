@@ -167,6 +167,8 @@ def _answer(request, view, verified: Verified, environment: str, scopes: Scopes,
         return view(request, caller, **kwargs)
     except ApiError as error:
         return error.response
+    except RequestDataTooBig:
+        return problem(413, "The request body is too large.")
 
 
 def ok(data: object, status: int = 200) -> HttpResponse:

@@ -249,17 +249,32 @@ SCHEMAS = {
             "started_at",
             "finished_at",
             "error",
+            "details",
+            "rows",
             "download_url",
         ],
         "properties": {
             "id": {"type": "string", "format": "uuid"},
-            "type": {"enum": ["usage_export"]},
+            "type": {"enum": ["usage_export", "customer_import"]},
             "status": {"enum": ["queued", "running", "succeeded", "failed"]},
             "progress": {"type": "integer", "minimum": 0, "maximum": 100},
             "created_at": _DATETIME,
             "started_at": {"type": ["string", "null"], "format": "date-time"},
             "finished_at": {"type": ["string", "null"], "format": "date-time"},
             "error": {"type": ["string", "null"]},
+            "details": {
+                "type": "array",
+                "description": "Row errors of a refused import.",
+                "items": {
+                    "type": "object",
+                    "required": ["row", "errors"],
+                    "properties": {
+                        "row": {"type": "integer", "minimum": 1},
+                        "errors": {"type": "object"},
+                    },
+                },
+            },
+            "rows": {"type": "integer", "minimum": 0},
             "download_url": {"type": ["string", "null"]},
         },
         "additionalProperties": False,
@@ -371,6 +386,28 @@ def _paths() -> dict:
                         "description": "Last day, YYYY-MM-DD (default: today); at most 366 days.",
                     },
                 ],
+            ),
+        },
+        "/customers/import": {
+            "post": _op(
+                "importCustomers",
+                "Import up to 10,000 customers, all or none; poll the job it returns",
+                "customers:write",
+                {"202": _json("Job", "Accepted: the job to poll")} | BODY_ERRORS,
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 10_000,
+                                "items": {"$ref": "#/components/schemas/CustomerCreate"},
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
             ),
         },
         "/exports": {

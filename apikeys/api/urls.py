@@ -7,6 +7,7 @@ app_name = "api"
 urlpatterns = [
     path("me", views.me, name="me"),
     path("customers", views.customers, name="customers"),
+    path("customers/import", views.customer_import, name="customer_import"),
     path("customers/<str:customer_id>", views.customer, name="customer"),
     path("customers/<str:customer_id>/license", views.customer_license, name="license"),
     path("usage", views.usage, name="usage"),

@@ -1,6 +1,7 @@
 """The platform API endpoints (DESIGN section 3). Every one starts from `caller`, whose
 tenant, environment and customer scope come from the key record."""
 
+import json
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -299,7 +300,11 @@ def _job_json(job, environment: str) -> dict:
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "error": job.error or None,
-        "download_url": f"{base}/download" if job.status == "succeeded" else None,
+        "details": job.details,
+        "rows": job.rows,
+        "download_url": f"{base}/download"
+        if job.status == "succeeded" and job.kind == "usage_export"
+        else None,
     }
 
 
@@ -379,4 +384,68 @@ def _csv_file(found) -> HttpResponse:
         response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="usage-{found.pk}.csv"'
     response["Cache-Control"] = "no-store"
+    return response
+
+
+MAX_IMPORT_ROWS = 10_000
+
+
+@endpoint({"POST": "customers:write"})
+def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
+    """Start an all-or-nothing import of up to 10,000 customers (a JSON array, or CSV with a
+    header of name, external_id, status); answer 202 with the job to poll."""
+    import csv
+    import io
+
+    from jobs.models import Job
+    from jobs.services import job_start
+    from jobs.tasks import import_row_errors
+
+    if caller.key.customer_scope:
+        raise ApiError(403, "This key is limited to specific customers and cannot import more.")
+    if request.content_type == "text/csv":
+        try:
+            text = request.body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ApiError(400, "The CSV is not UTF-8.") from None
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or "name" not in reader.fieldnames:
+            raise invalid({"body": ["The CSV needs a header row with at least `name`."]})
+        # An empty CSV cell is an absent field.
+        rows = [{k: v for k, v in row.items() if k is not None and v != ""} for row in reader]
+    elif request.content_type == "application/json":
+        try:
+            rows = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON.") from None
+        if not isinstance(rows, list):
+            raise invalid({"body": ["Send a JSON array of customers, or CSV."]})
+    else:
+        raise ApiError(415, "Send a JSON array (application/json) or CSV (text/csv).")
+    if not rows:
+        raise invalid({"body": ["There are no customers to import."]})
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise invalid({"body": [f"At most {MAX_IMPORT_ROWS:,} customers at a time."]})
+    # What the request alone shows to be wrong is refused now; the job then checks the
+    # rows against the customers already there, and imports all of them or none.
+    seen: set[str] = set()
+    errors = {
+        f"rows[{number}].{field}": messages
+        for number, row in enumerate(rows, start=1)
+        for field, messages in import_row_errors(row, set(), seen).items()
+    }
+    if errors:
+        raise invalid(dict(list(errors.items())[:200]))
+    owner_id = ApiKey.objects.filter(pk=caller.key.pk).values_list("owner_id", flat=True).first()
+    job = job_start(
+        tenant_id=caller.tenant_id,
+        environment=caller.environment,
+        key_id=caller.key.key_id,
+        owner_id=owner_id,
+        kind=Job.Kind.CUSTOMER_IMPORT,
+        params={"rows": rows},
+    )
+    job.refresh_from_db()
+    response = ok(_job_json(job, caller.environment), status=202)
+    response["Location"] = f"/api/{caller.environment}/v1/jobs/{job.pk}"
     return response

@@ -211,3 +211,128 @@ def test_the_database_queue_and_a_real_worker_run_a_job(api, new_key, customers,
     status = api("GET", job_url, key).json()
     assert status["status"] == "succeeded", status
     assert api("GET", status["download_url"], key).status_code == 200
+
+
+def _import(
+    api,
+    key,
+    django_capture_on_commit_callbacks,
+    body=None,
+    raw=None,
+    content_type="application/json",
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        return api("POST", "/customers/import", key, body, raw=raw, content_type=content_type)
+
+
+def test_an_import_of_valid_rows_creates_them_all(
+    api, new_key, acme, django_capture_on_commit_callbacks
+):
+    key = new_key(scopes=["customers:write"])
+    rows = [{"name": f"Customer {n}", "external_id": f"ext-{n}"} for n in range(25)]
+    response = _import(api, key, django_capture_on_commit_callbacks, rows)
+    assert response.status_code == 202
+    status = api("GET", response["Location"], key).json()
+    assert status["status"] == "succeeded" and status["rows"] == 25
+    assert Customer.objects.filter(tenant=acme, environment="production").count() == 25
+
+
+def test_an_import_with_one_bad_row_imports_nothing_and_names_the_row(
+    api, new_key, acme, django_capture_on_commit_callbacks
+):
+    key = new_key(scopes=["customers:write"])
+    # What the request alone shows is refused at once, row by row...
+    shape = api(
+        "POST",
+        "/customers/import",
+        key,
+        [{"name": "Good"}, {"name": ""}, {"name": "Ok", "status": "gone"}],
+    )
+    assert shape.status_code == 422
+    assert set(shape.json()["errors"]) == {"rows[2].name", "rows[3].status"}
+    # ...and a row that clashes with the data is found by the job, which imports nothing.
+    Customer.objects.create(tenant=acme, environment="production", name="Old", external_id="dup")
+    rows = [{"name": "Good"}, {"name": "Twin", "external_id": "dup"}, {"name": "Fine"}]
+    status = api(
+        "GET", _import(api, key, django_capture_on_commit_callbacks, rows)["Location"], key
+    ).json()
+    assert status["status"] == "failed" and "nothing was imported" in status["error"]
+    assert status["details"] == [
+        {"row": 2, "errors": {"external_id": ["Another customer already has this external ID."]}}
+    ]
+    assert Customer.objects.count() == 1
+    assert not Job.objects.filter(status="succeeded").exists()
+
+
+def test_an_import_takes_csv_too(api, new_key, acme, django_capture_on_commit_callbacks):
+    key = new_key(scopes=["customers:write"])
+    csv_body = "name,external_id,status\nInitech,i-1,active\nHooli,h-1,suspended\n"
+    response = _import(
+        api, key, django_capture_on_commit_callbacks, raw=csv_body, content_type="text/csv"
+    )
+    assert api("GET", response["Location"], key).json()["status"] == "succeeded"
+    assert set(Customer.objects.values_list("status", flat=True)) == {"active", "suspended"}
+
+
+def test_import_requests_are_checked_before_a_job_is_made(api, new_key, customers):
+    key = new_key(scopes=["customers:write"])
+    too_many = [{"name": "x"}] * 10_001
+    assert api("POST", "/customers/import", key, too_many).status_code == 422
+    assert api("POST", "/customers/import", key, {"name": "x"}).status_code == 422
+    assert api("POST", "/customers/import", key, []).status_code == 422
+    assert (
+        api("POST", "/customers/import", key, raw="x", content_type="text/plain").status_code == 415
+    )
+    assert (
+        api("POST", "/customers/import", key, raw="[", content_type="application/json").status_code
+        == 400
+    )
+    scoped = new_key(customer_scope=[customers["Initech"].public_id])
+    assert api("POST", "/customers/import", scoped, [{"name": "x"}]).status_code == 403
+    assert (
+        api(
+            "POST", "/customers/import", new_key(scopes=["usage:read"]), [{"name": "x"}]
+        ).status_code
+        == 403
+    )
+    assert not Job.objects.exists()
+
+
+def test_expiry_notices_go_once_a_day_to_owners_and_admins(developer, admin, acme, new_key):
+    from django.core import mail
+    from django.core.management import call_command
+
+    from apikeys.models import ApiKey
+
+    new_key(name="Soon", expires_on=TODAY + timedelta(days=3))
+    new_key(name="Later", expires_on=TODAY + timedelta(days=30))
+    revoked = new_key(name="Gone", expires_on=TODAY + timedelta(days=2))
+    ApiKey.objects.filter(name="Gone").update(revoked_at="2026-01-01T00:00:00Z")
+    assert revoked
+    call_command("notify_expiring_keys", stdout=io.StringIO())
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@acme.test", "dev@acme.test"]
+    owner_mail = next(m for m in mail.outbox if m.to == ["dev@acme.test"])
+    assert "Soon" in owner_mail.body and "Later" not in owner_mail.body
+    assert "Gone" not in owner_mail.body
+    call_command("notify_expiring_keys", stdout=io.StringIO())
+    assert len(mail.outbox) == 2  # once per key and day
+
+
+def test_finished_jobs_and_their_files_are_pruned(
+    api, new_key, customers, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    key = new_key()
+    job_id = _start(
+        api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    ).json()["id"]
+    job = Job.objects.get(pk=job_id)
+    path = Path(job.result.path)
+    assert path.exists()
+    call_command("prune_jobs", "--days", "30", stdout=io.StringIO())
+    assert Job.objects.filter(pk=job_id).exists()
+    Job.objects.filter(pk=job_id).update(finished_at=timezone.now() - timedelta(days=31))
+    call_command("prune_jobs", "--days", "30", stdout=io.StringIO())
+    assert not Job.objects.filter(pk=job_id).exists() and not path.exists()
