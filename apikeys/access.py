@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 
 from apikeys.models import ApiKey
@@ -12,3 +13,11 @@ def get_key_for_member(membership: Membership, key_id: str) -> ApiKey:
     if not membership.is_admin:
         keys = keys.filter(owner_id=membership.user_id)
     return get_object_or_404(keys, key_id=key_id)
+
+
+def get_own_key(membership: Membership, key_id: str) -> ApiKey:
+    """A key the member owns: 404 if they may not see it, 403 if it is someone else's."""
+    key = get_key_for_member(membership, key_id)
+    if key.owner_id != membership.user_id:
+        raise PermissionDenied("Only the key's owner can do this.")
+    return key

@@ -2,7 +2,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from apikeys import provider, selectors, services
-from apikeys.access import get_key_for_member
+from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
     ApiKeyCreateForm,
@@ -264,9 +264,7 @@ def key_action(
 ) -> HttpResponse:
     """Disable, enable, revoke or delete one key, after a confirmation."""
     service, owner_only, title, button, danger, done = ACTIONS[action]
-    key = get_key_for_member(membership, key_id)
-    if owner_only and key.owner_id != membership.user_id:
-        raise PermissionDenied("Only the key's owner can do this.")
+    key = (get_own_key if owner_only else get_key_for_member)(membership, key_id)
     error = None
     if request.method == "POST":
         try:
@@ -292,9 +290,7 @@ def key_action(
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
 def key_edit(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
-    key = get_key_for_member(membership, key_id)
-    if key.owner_id != membership.user_id:
-        raise PermissionDenied("Only the key's owner can rename it.")
+    key = get_own_key(membership, key_id)
     if request.method == "POST":
         form = ApiKeyEditForm(request.POST, auto_id="edit_%s")
         if form.is_valid():
@@ -328,9 +324,7 @@ def key_edit(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
 def key_regenerate(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
-    key = get_key_for_member(membership, key_id)
-    if key.owner_id != membership.user_id:
-        raise PermissionDenied("Only the key's owner can regenerate it.")
+    key = get_own_key(membership, key_id)
     error = None
     if request.method == "POST":
         try:
@@ -350,9 +344,7 @@ def key_regenerate(request: HttpRequest, membership: Membership, key_id: str) ->
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
 def key_roll(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
-    key = get_key_for_member(membership, key_id)
-    if key.owner_id != membership.user_id:
-        raise PermissionDenied("Only the key's owner can roll it.")
+    key = get_own_key(membership, key_id)
     form = ApiKeyRollForm(request.POST or None, auto_id="roll_%s")
     if request.method == "POST" and form.is_valid():
         try:

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.tasks import task
 from django.utils import timezone
 
+from apikeys.api.fields import plain_text
 from jobs.models import Job
 
 logger = logging.getLogger("keyward.jobs")
@@ -141,14 +142,6 @@ def _customer_import(job: Job) -> None:
     )
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:
     from customers.models import Customer
 
@@ -174,6 +167,6 @@ def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:
     if "status" in row and row["status"] not in Customer.Status.values:
         errors["status"] = [f"Must be one of: {', '.join(Customer.Status.values)}."]
     for field, value in row.items():
-        if isinstance(value, str) and ("\x00" in value or not _encodable(value)):
+        if isinstance(value, str) and not plain_text(value):
             errors[field] = ["Must be plain text (no NUL or lone surrogate characters)."]
     return errors

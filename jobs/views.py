@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from jobs.models import Job
+from jobs.services import job_csv_response
 from portal.htmx import render_page
 from tenants.access import tenant_view
 from tenants.models import Membership, Role
@@ -45,12 +46,10 @@ def job_row(request: HttpRequest, membership: Membership, job_id: str) -> HttpRe
 @require_GET
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
 def job_download(request: HttpRequest, membership: Membership, job_id: str) -> HttpResponse:
-    from apikeys.api.views import _csv_file
-
     job = _get(membership, job_id)
     if job.status != Job.Status.SUCCEEDED or not job.result:
         raise Http404("Nothing to download")
-    return _csv_file(job)
+    return job_csv_response(job)
 
 
 def _get(membership: Membership, job_id: str) -> Job:

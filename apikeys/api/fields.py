@@ -27,7 +27,7 @@ def string(data: dict, name: str, errors: Errors, *, max_length: int, required: 
         return _fail(errors, name, "Must be a string.")
     if len(value) > max_length:
         return _fail(errors, name, f"At most {max_length} characters.")
-    if "\x00" in value or not _encodable(value):
+    if not plain_text(value):
         return _fail(errors, name, "Must be plain text (no NUL or lone surrogate characters).")
     value = value.strip()
     if required and not value:
@@ -35,7 +35,10 @@ def string(data: dict, name: str, errors: Errors, *, max_length: int, required: 
     return value
 
 
-def _encodable(value: str) -> bool:
+def plain_text(value: str) -> bool:
+    """No NUL and no lone surrogate: what PostgreSQL text (and UTF-8) can hold."""
+    if "\x00" in value:
+        return False
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

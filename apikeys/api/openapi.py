@@ -74,6 +74,24 @@ def _op(op_id: str, summary: str, scope: str | None, responses: dict, **extra) -
 
 
 _STRING = {"type": "string"}
+
+
+def _page_of(schema: str) -> dict:
+    """One page of a list, as the list endpoints answer it."""
+    return {
+        "type": "object",
+        "required": ["data", "page", "per_page", "total", "has_more"],
+        "properties": {
+            "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "has_more": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }
+
+
 _DATETIME = {"type": "string", "format": "date-time"}
 SCHEMAS = {
     "Problem": {
@@ -137,18 +155,7 @@ SCHEMAS = {
         },
         "additionalProperties": False,
     },
-    "CustomerList": {
-        "type": "object",
-        "required": ["data", "page", "per_page", "total", "has_more"],
-        "properties": {
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "has_more": {"type": "boolean"},
-        },
-        "additionalProperties": False,
-    },
+    "CustomerList": _page_of("Customer"),
     "CustomerCreate": {
         "type": "object",
         "required": ["name"],
@@ -533,18 +540,7 @@ def system_document() -> dict:
         if name != "Problem":
             del schemas[name]
     schemas["Tenant"] = tenant
-    schemas["TenantList"] = {
-        "type": "object",
-        "required": ["data", "page", "per_page", "total", "has_more"],
-        "properties": {
-            "data": {"type": "array", "items": {"$ref": "#/components/schemas/Tenant"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "has_more": {"type": "boolean"},
-        },
-        "additionalProperties": False,
-    }
+    schemas["TenantList"] = _page_of("Tenant")
     schemas["TenantCreate"] = {
         "type": "object",
         "required": ["name", "slug"],

@@ -376,15 +376,9 @@ def job_download(request: HttpRequest, caller: Caller, job_id: str) -> HttpRespo
     found = _job(caller, job_id)
     if found.status != "succeeded" or not found.result:
         raise ApiError(409, "The job has not finished successfully; nothing to download yet.")
-    return _csv_file(found)
+    from jobs.services import job_csv_response
 
-
-def _csv_file(found) -> HttpResponse:
-    with found.result.open("rb") as handle:
-        response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="usage-{found.pk}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return job_csv_response(found)
 
 
 MAX_IMPORT_ROWS = 10_000
