@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from apikeys import services
-from apikeys.models import Expiration, ServiceApiKey, Status, expiring_soon_until, today
+from apikeys.models import Expiration, ServiceApiKey, Status, today
 from portal.http import client_ip
 
 
@@ -33,16 +33,7 @@ class ExpirationFilter(admin.SimpleListFilter):
         return Expiration.choices
 
     def queryset(self, request, queryset):
-        match self.value():
-            case Expiration.VALID:
-                return queryset.exclude(expires_on__lte=expiring_soon_until())
-            case Expiration.EXPIRING_SOON:
-                return queryset.filter(
-                    expires_on__gte=today(), expires_on__lte=expiring_soon_until()
-                )
-            case Expiration.EXPIRED:
-                return queryset.filter(expires_on__lt=today())
-        return queryset
+        return queryset.with_expiration(self.value()) if self.value() else queryset
 
 
 class GenerateForm(forms.ModelForm):

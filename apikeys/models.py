@@ -51,24 +51,30 @@ def expiring_soon_until() -> date:
     return today() + timedelta(days=settings.KEYS_EXPIRING_SOON_DAYS)
 
 
-class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
-    """Status and expiration state as database filters, so tables filter and count in SQL."""
+class ExpiringKeyQuerySet(models.QuerySet):
+    """Status and expiration state as database filters, so tables filter and count in SQL.
+    Shared by tenant keys and service keys (which have no Inactive state)."""
 
-    def with_status(self, status: str) -> "ApiKeyQuerySet":
+    # What "active" asks beyond not revoked and not expired (tenant keys: not disabled).
+    active_filter: dict = {}
+
+    def _live(self) -> Q:
         not_expired = Q(expires_on__isnull=True) | Q(expires_on__gte=today())
-        live = Q(revoked_at__isnull=True) & not_expired
+        return Q(revoked_at__isnull=True) & not_expired
+
+    def with_status(self, status: str):
         match status:
             case Status.ACTIVE:
-                return self.filter(live, is_active=True)
-            case Status.INACTIVE:
-                return self.filter(live, is_active=False)
+                return self.filter(self._live(), **self.active_filter)
+            case Status.INACTIVE if self.active_filter:
+                return self.filter(self._live(), is_active=False)
             case Status.EXPIRED:
                 return self.filter(revoked_at__isnull=True, expires_on__lt=today())
             case Status.REVOKED:
                 return self.filter(revoked_at__isnull=False)
         return self
 
-    def with_expiration(self, state: str) -> "ApiKeyQuerySet":
+    def with_expiration(self, state: str):
         match state:
             case Expiration.VALID:
                 return self.filter(
@@ -79,6 +85,10 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
             case Expiration.EXPIRED:
                 return self.filter(expires_on__lt=today())
         return self
+
+
+class ApiKeyQuerySet(ExpiringKeyQuerySet):
+    active_filter = {"is_active": True}  # tenant keys can be disabled by hand
 
     def with_scope(self, scope: str) -> "ApiKeyQuerySet":
         # Scopes are stored space-separated; no scope name is part of another (tested).
@@ -250,17 +260,8 @@ class KeyUsageDay(models.Model):
         return f"{self.key_id} on {self.day}: {self.requests}"
 
 
-class ServiceApiKeyQuerySet(models.QuerySet["ServiceApiKey"]):
-    def with_status(self, status: str) -> "ServiceApiKeyQuerySet":
-        not_expired = Q(expires_on__isnull=True) | Q(expires_on__gte=today())
-        match status:
-            case Status.ACTIVE:
-                return self.filter(not_expired, revoked_at__isnull=True)
-            case Status.EXPIRED:
-                return self.filter(revoked_at__isnull=True, expires_on__lt=today())
-            case Status.REVOKED:
-                return self.filter(revoked_at__isnull=False)
-        return self
+class ServiceApiKeyQuerySet(ExpiringKeyQuerySet):
+    pass
 
 
 class ServiceApiKey(models.Model):

@@ -124,7 +124,6 @@ class UsageBuffer:
                                 copy.write_row(row)
                     else:
                         cursor.executemany(_INSERT_LOG, values)
-                with connection.cursor() as cursor:
                     cursor.executemany(
                         _UPSERT_USAGE,
                         # Sorted, as is the UPDATE below: workers flushing at once take row locks in

@@ -45,7 +45,6 @@ def run_job(job_id: str) -> None:
             error=str(exc)[:1000] or exc.__class__.__name__,
             finished_at=timezone.now(),
         )
-        return
 
 
 def _usage_export(job: Job) -> None:

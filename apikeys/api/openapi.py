@@ -58,6 +58,18 @@ CUSTOMER_ID = {
 }
 
 
+PAGE_PARAMETERS = [
+    {
+        "name": "page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+    },
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+    },
+]
 JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -315,18 +327,7 @@ def _paths() -> dict:
                 "Customers visible to this key, by name",
                 "customers:read",
                 {"200": _json("CustomerList"), "422": {"$ref": "#/components/responses/Invalid"}},
-                parameters=[
-                    {
-                        "name": "page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
-                    },
-                    {
-                        "name": "per_page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                    },
-                ],
+                parameters=PAGE_PARAMETERS,
             ),
             "post": _op(
                 "createCustomer",
@@ -564,18 +565,7 @@ def system_document() -> dict:
                 "Every tenant, by slug",
                 None,
                 {"200": _json("TenantList"), "422": {"$ref": "#/components/responses/Invalid"}},
-                parameters=[
-                    {
-                        "name": "page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
-                    },
-                    {
-                        "name": "per_page",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                    },
-                ],
+                parameters=PAGE_PARAMETERS,
             ),
             "post": _op(
                 "createTenant",

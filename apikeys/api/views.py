@@ -184,21 +184,36 @@ def customer_license(request: HttpRequest, caller: Caller, customer_id: str) -> 
     return ok(_license_json(found, license))
 
 
-def usage_params(request: HttpRequest) -> tuple[str, date, date]:
-    """`period`, `from` and `to` of a usage query (default: the last 30 days, daily)."""
-    errors: fields.Errors = {}
-    period = request.GET.get("period", "daily")
-    if period not in ("daily", "monthly"):
-        errors["period"] = ["Must be daily or monthly."]
+def usage_range(
+    source, errors: fields.Errors, *, defaults: bool
+) -> tuple[str, date | None, date | None]:
+    """`period`, `from` and `to` of a usage question, from query parameters or a JSON body;
+    with `defaults`, the last 30 days, daily. Problems go into `errors`."""
     today = timezone.now().date()
-    start = fields.iso_date(
-        request.GET.get("from", (today - timedelta(days=29)).isoformat()), "from", errors
-    )
-    end = fields.iso_date(request.GET.get("to", today.isoformat()), "to", errors)
+    given = {
+        "period": source.get("period", "daily" if defaults else None),
+        "from": source.get("from", (today - timedelta(days=29)).isoformat() if defaults else None),
+        "to": source.get("to", today.isoformat() if defaults else None),
+    }
+    for name, value in given.items():
+        if value is None:
+            errors[name] = ["This field is required."]
+    period = given["period"]
+    if period is not None and period not in ("daily", "monthly"):
+        errors["period"] = ["Must be daily or monthly."]
+    start = fields.iso_date(given["from"], "from", errors) if given["from"] is not None else None
+    end = fields.iso_date(given["to"], "to", errors) if given["to"] is not None else None
     if not errors and start > end:
         errors["from"] = ["Must not be after 'to'."]
     if not errors and (end - start).days >= MAX_USAGE_DAYS:
         errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
+    return period, start, end
+
+
+def usage_params(request: HttpRequest) -> tuple[str, date, date]:
+    """The usage question of a GET (query parameters, with defaults), or a 422."""
+    errors: fields.Errors = {}
+    period, start, end = usage_range(request.GET, errors, defaults=True)
     if errors:
         raise invalid(errors)
     return period, start, end
@@ -323,42 +338,43 @@ def _job(caller: Caller, job_id: str):
 def exports(request: HttpRequest, caller: Caller) -> HttpResponse:
     """Start a usage export; answer 202 with the job to poll."""
     from jobs.models import Job
-    from jobs.services import job_start
 
     data = json_body(request)
     errors: fields.Errors = {}
     fields.unknown_fields(data, {"period", "from", "to", "customers"}, errors)
-    period = fields.choice(data, "period", errors, choices=["daily", "monthly"], required=True)
-    start = fields.iso_date(data.get("from"), "from", errors)
-    end = fields.iso_date(data.get("to"), "to", errors)
+    period, start, end = usage_range(data, errors, defaults=False)
     wanted = data.get("customers", [])
     if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
         errors["customers"] = ["Must be a list of customer IDs."]
-    if not errors and start > end:
-        errors["from"] = ["Must not be after 'to'."]
-    if not errors and (end - start).days >= MAX_USAGE_DAYS:
-        errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
     if errors:
         raise invalid(errors)
-    visible = caller.customers()
     if wanted:
-        found = set(visible.filter(public_id__in=wanted).values_list("public_id", flat=True))
+        visible = caller.customers().filter(public_id__in=wanted)
+        found = set(visible.values_list("public_id", flat=True))
         if missing := sorted(set(wanted) - found):
             raise invalid({"customers": [f"Not visible to this key: {', '.join(missing[:10])}."]})
     scope = sorted(set(wanted)) or list(caller.key.customer_scope)
+    params = {
+        "period": period,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "customers": scope,
+    }
+    return _accepted(caller, Job.Kind.USAGE_EXPORT, params)
+
+
+def _accepted(caller: Caller, kind: str, params: dict) -> HttpResponse:
+    """Hand the work to the worker and answer 202 with the job to poll."""
+    from jobs.services import job_start
+
     owner_id = ApiKey.objects.filter(pk=caller.key.pk).values_list("owner_id", flat=True).first()
     job = job_start(
         tenant_id=caller.tenant_id,
         environment=caller.environment,
         key_id=caller.key.key_id,
         owner_id=owner_id,
-        kind=Job.Kind.USAGE_EXPORT,
-        params={
-            "period": period,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "customers": scope,
-        },
+        kind=kind,
+        params=params,
     )
     job.refresh_from_db()
     response = ok(_job_json(job, caller.environment), status=202)
@@ -392,7 +408,6 @@ def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
     import io
 
     from jobs.models import Job
-    from jobs.services import job_start
     from jobs.tasks import import_row_errors
 
     if caller.key.customer_scope:
@@ -430,16 +445,4 @@ def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
     }
     if errors:
         raise invalid(dict(list(errors.items())[:200]))
-    owner_id = ApiKey.objects.filter(pk=caller.key.pk).values_list("owner_id", flat=True).first()
-    job = job_start(
-        tenant_id=caller.tenant_id,
-        environment=caller.environment,
-        key_id=caller.key.key_id,
-        owner_id=owner_id,
-        kind=Job.Kind.CUSTOMER_IMPORT,
-        params={"rows": rows},
-    )
-    job.refresh_from_db()
-    response = ok(_job_json(job, caller.environment), status=202)
-    response["Location"] = f"/api/{caller.environment}/v1/jobs/{job.pk}"
-    return response
+    return _accepted(caller, Job.Kind.CUSTOMER_IMPORT, {"rows": rows})
