@@ -59,6 +59,8 @@ def test_a_developer_creates_a_key_once_and_an_admin_revokes_it(
     admin_page.get_by_role("link", name="Revoke").click()
     confirm = admin_page.get_by_role("dialog", name="Revoke API key")
     expect(confirm).to_contain_text("This action cannot be undone")
+    # A destructive confirmation opens on its safe choice.
+    expect(confirm.get_by_role("link", name="Cancel")).to_be_focused()
     confirm.get_by_role("button", name="Revoke key").click()
     expect(admin_page.get_by_role("dialog")).to_have_count(0)
     expect(rows.first).to_contain_text("Revoked")
