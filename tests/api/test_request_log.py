@@ -1,12 +1,14 @@
+import time
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys import keyformat
+from apikeys import keyformat, usage
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog
 from apikeys.usage import buffer
 
@@ -70,3 +72,72 @@ def test_purge_deletes_only_old_entries(api, new_key):
     assert "Deleted 1" in out.getvalue()
     assert RequestLog.objects.count() == 1
     assert KeyUsageDay.objects.get().requests == 2  # usage counts are kept
+
+
+def test_a_full_batch_is_written_by_the_worker_after_its_response(api, new_key, settings):
+    settings.API_LOG_BACKGROUND = True
+    settings.API_LOG_BATCH_SIZE = 3
+    settings.API_LOG_FLUSH_SECONDS = 3600
+    key = new_key()
+    api("GET", "/me", key)
+    api("GET", "/me", key)
+    assert buffer.pending() == 2 and not RequestLog.objects.exists()
+    api("GET", "/me", key)  # fills the batch: written once the response is done
+    assert buffer.pending() == 0
+    assert RequestLog.objects.count() == 3
+
+
+def test_an_old_entry_is_written_after_the_next_response_even_if_the_batch_is_not_full(
+    api, new_key, settings, monkeypatch
+):
+    settings.API_LOG_BACKGROUND = True
+    settings.API_LOG_BATCH_SIZE = 500
+    settings.API_LOG_FLUSH_SECONDS = 2
+    key = new_key()
+    api("GET", "/me", key)
+    assert not RequestLog.objects.exists()
+    later = time.monotonic() + 3
+    monkeypatch.setattr(usage.time, "monotonic", lambda: later)
+    api("GET", "/health-is-elsewhere")  # any response ends a request
+    assert RequestLog.objects.count() == 1
+
+
+def test_after_a_failed_write_the_batch_is_kept_and_retried_later_not_on_every_request(
+    api, new_key, settings, monkeypatch
+):
+    settings.API_LOG_BACKGROUND = True
+    settings.API_LOG_BATCH_SIZE = 1
+    key = new_key()
+    attempts = []
+
+    def failing_atomic(*args, **kwargs):
+        attempts.append(1)
+        raise DatabaseError("the database is down")
+
+    monkeypatch.setattr(usage.transaction, "atomic", failing_atomic)
+    api("GET", "/me", key)
+    api("GET", "/me", key)
+    assert len(attempts) == 1 and buffer.pending() == 2
+    monkeypatch.undo()
+    settings.API_LOG_BACKGROUND = True
+    settings.API_LOG_BATCH_SIZE = 1
+    buffer._retry_at = 0.0  # the retry delay has passed
+    api("GET", "/me", key)
+    assert RequestLog.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_idle_worker_writes_what_it_holds_from_its_timer(api, new_key, settings):
+    settings.API_LOG_BACKGROUND = True
+    settings.API_LOG_FLUSH_SECONDS = 1
+    key = new_key()
+    buffer.record((time.time(), *_entry_for(key)))  # as a request would, with no response after
+    deadline = time.monotonic() + 10
+    while not RequestLog.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert RequestLog.objects.count() == 1
+
+
+def _entry_for(key: str) -> tuple:
+    row = ApiKey.objects.get(key_id=keyformat.parse(key).key_id)
+    return (row.tenant_id, row.pk, row.key_id, "production", "GET", "/me", 200, 1.0, None)
