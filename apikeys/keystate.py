@@ -21,10 +21,12 @@ database (no cache), rate limits are not enforced (fail open), and a warning is 
 at most once a minute.
 """
 
+import contextlib
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +65,34 @@ class _Connection:
         self._sock = socket.create_connection((host, port), timeout=timeout)
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = self._sock.makefile("rb")
+        self._sent = self._received = 0
         if password:
             self.call(b"AUTH", password.encode())
         if db:
             self.call(b"SELECT", str(db).encode())
 
-    def call(self, *args: bytes) -> object:
+    def send(self, *args: bytes) -> int:
+        """Send one command without waiting; returns its number for receive()."""
         out = [b"*%d\r\n" % len(args)]
         for arg in args:
             out.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
         self._sock.sendall(b"".join(out))
+        self._sent += 1
+        return self._sent
+
+    def receive(self, number: int) -> object:
+        """The reply to command `number`; replies to earlier ones nobody read are dropped."""
+        while self._received < number - 1:
+            self._received += 1
+            with contextlib.suppress(_ReplyError):  # an error reply nobody waits for
+                self._read()
+        if self._received >= number:
+            raise ConnectionError("the reply was already read")
+        self._received += 1
         return self._read()
+
+    def call(self, *args: bytes) -> object:
+        return self.receive(self.send(*args))
 
     def _read(self) -> object:
         line = self._reader.readline()
@@ -135,42 +154,67 @@ class RedisState:
     def _keys(self, key_id: str, window: int) -> list[str]:
         return [f"{self._prefix}:rl:{key_id}:{window}", f"{self._prefix}:kv:{key_id}", self._epoch]
 
-    def _lean_check(self, keys: list[str], args: list[str]) -> list:
+    def _connection(self) -> _Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             host, port, db, password = self._address
             connection = self._local.connection = _Connection(host, port, db, password, 0.25)
-        encoded = [key.encode() for key in keys] + [arg.encode() for arg in args]
-        try:
-            try:
-                return connection.call(b"EVALSHA", self._sha, b"3", *encoded)
-            except _ReplyError as exc:
-                if not str(exc).startswith("NOSCRIPT"):
-                    raise
-                return connection.call(b"EVAL", _LUA.encode(), b"3", *encoded)
-        except BaseException:
-            self._local.connection = None
-            connection.close()
-            raise
+        return connection
 
-    def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
-        """Count this request (if `count`) and read the key's version token, in one trip."""
+    def _unavailable(self, exc: BaseException) -> StateUnavailable:
+        connection, self._local.connection = getattr(self._local, "connection", None), None
+        if connection is not None:
+            connection.close()
+        self._down_until = time.monotonic() + RETRY_AFTER_FAILURE
+        return StateUnavailable(str(exc) or type(exc).__name__)
+
+    def begin(self, key_id: str, window: int, count: bool) -> Callable[[], tuple[int, Token]]:
+        """Send the round trip that counts this request (if `count`) and reads the key's
+        version token; the returned callable reads its answer (StateUnavailable if none).
+
+        Sending early lets the answer travel while the caller does other work."""
         import redis
 
         if self._down_until and time.monotonic() < self._down_until:
             # Recently unreachable: do not make every request wait for a timeout.
             raise StateUnavailable("Redis was unreachable moments ago")
-        keys, args = self._keys(key_id, window), [str(WINDOW_SECONDS + 1), "1" if count else "0"]
+        keys = self._keys(key_id, window)
+        args = [str(WINDOW_SECONDS + 1), "1" if count else "0"]
+        if not self._lean:  # TLS or a socket: redis-py, one blocking call
+            try:
+                reply = self._script(keys=keys, args=args)
+            except (redis.RedisError, OSError, ValueError) as exc:
+                raise self._unavailable(exc) from exc
+            return lambda: self._answer(reply)
+        encoded = [b"3", *(key.encode() for key in keys), *(arg.encode() for arg in args)]
         try:
-            if self._lean:
-                used, key_version, epoch = self._lean_check(keys, args)
-            else:
-                used, key_version, epoch = self._script(keys=keys, args=args)
-        except (redis.RedisError, OSError, _ReplyError, ValueError) as exc:
-            self._down_until = time.monotonic() + RETRY_AFTER_FAILURE
-            raise StateUnavailable(str(exc)) from exc
+            connection = self._connection()
+            number = connection.send(b"EVALSHA", self._sha, *encoded)
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
+
+        def answer() -> tuple[int, Token]:
+            try:
+                try:
+                    reply = connection.receive(number)
+                except _ReplyError as exc:
+                    if not str(exc).startswith("NOSCRIPT"):
+                        raise
+                    reply = connection.call(b"EVAL", _LUA.encode(), *encoded)
+                return self._answer(reply)
+            except (OSError, _ReplyError, ValueError) as exc:
+                raise self._unavailable(exc) from exc
+
+        return answer
+
+    def _answer(self, reply: list) -> tuple[int, Token]:
+        used, key_version, epoch = reply
         self._down_until = 0.0
         return int(used), (epoch, key_version)
+
+    def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
+        """Count this request (if `count`) and read the key's version token, in one trip."""
+        return self.begin(key_id, window, count)()
 
     def key_changed(self, key_id: str) -> None:
         self._client.incr(f"{self._prefix}:kv:{key_id}")
@@ -195,6 +239,10 @@ class LocalState:
         except FileNotFoundError:
             return None
         return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def begin(self, key_id: str, window: int, count: bool) -> Callable[[], tuple[int, Token]]:
+        result = self.check(key_id, window, count)  # nothing travels: answered at once
+        return lambda: result
 
     def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
         used = 0

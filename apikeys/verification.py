@@ -12,6 +12,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -217,6 +218,38 @@ def _state_refusal(record: KeyRecord, environment: str, today: date) -> Refusal 
     return None
 
 
+@dataclass(slots=True)
+class Check:
+    """A verification under way (Verifier.start): its round trip may still be travelling."""
+
+    key: str
+    key_id: str
+    digest: str
+    epoch_seconds: float
+    now: datetime
+    cached: tuple[object, float, KeyRecord | None] | None
+    holds: bool = False  # the cached record says the caller holds the secret
+    answer: Callable[[], tuple[int, object]] | None = None
+    failure: StateUnavailable | None = None
+    outcome: tuple[int, object] = (0, None)
+
+    @property
+    def window(self) -> int:
+        return int(self.epoch_seconds) // WINDOW_SECONDS
+
+    def result(self) -> tuple[int, object]:
+        """The round trip's answer (read once); StateUnavailable if there is none."""
+        if self.answer is not None:
+            answer, self.answer = self.answer, None
+            try:
+                self.outcome = answer()
+            except StateUnavailable as exc:
+                self.failure = exc
+        if self.failure is not None:
+            raise self.failure
+        return self.outcome
+
+
 class Verifier:
     """One per process: its cache of key records, checked against the shared versions."""
 
@@ -237,35 +270,53 @@ class Verifier:
             self._records[key_id] = (token, time.monotonic(), record)
         return token, record
 
-    def verify(self, key: str, environment: str) -> Verified | Refusal:
+    def start(self, key: str) -> Check | Refusal:
+        """Begin verifying `key`: check its format, hash it and, if its record is cached,
+        send the shared-state round trip at once (see ApiKeyCheckMiddleware)."""
         parsed = keyformat.parse(key)
         if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
             return INVALID
         digest = keyformat.hash_key(key)
         epoch_seconds = time.time()
         now = datetime.fromtimestamp(epoch_seconds, UTC)
-        window = int(epoch_seconds) // WINDOW_SECONDS
         cached = self._records.get(parsed.key_id)
+        if cached is not None and time.monotonic() - cached[1] >= MAX_RECORD_AGE:
+            cached = None
+        check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached)
+        if cached is not None:
+            # One round trip: count the request if the cached record shows the caller
+            # holds the secret, and read the versions that say if the record is current.
+            check.holds = _holds_secret(cached[2], digest, now)
+            try:
+                check.answer = state().begin(parsed.key_id, check.window, count=check.holds)
+            except StateUnavailable as exc:
+                check.failure = exc
+        return check
+
+    def verify(
+        self, key: str, environment: str, check: Check | Refusal | None = None
+    ) -> Verified | Refusal:
+        if check is None or (isinstance(check, Check) and check.key != key):
+            check = self.start(key)
+        if isinstance(check, Refusal):
+            return check
+        key_id, digest, now, cached = check.key_id, check.digest, check.now, check.cached
         used: int | None = None
         unavailable = False
         try:
-            if cached is not None and time.monotonic() - cached[1] < MAX_RECORD_AGE:
-                # One round trip: count the request if the cached record shows the caller
-                # holds the secret, and read the versions that say if the record is current.
-                holds = _holds_secret(cached[2], digest, now)
-                counted, token = state().check(parsed.key_id, window, count=holds)
+            if cached is not None:
+                counted, token = check.result()
                 if token == cached[0]:
                     record = cached[2]
-                    used = counted if holds else None
                 else:
-                    _, record = self._refill(parsed.key_id)
-                    used = counted if holds else None
+                    _, record = self._refill(key_id)
+                used = counted if check.holds else None
             else:
-                _, record = self._refill(parsed.key_id)
+                _, record = self._refill(key_id)
         except StateUnavailable as exc:
             warn_unavailable(exc)
             self.clear()
-            record, unavailable = _load(parsed.key_id), True
+            record, unavailable = _load(key_id), True
         if not _holds_secret(record, digest, now):
             return INVALID
         refusal = _state_refusal(record, environment, now.date())
@@ -273,10 +324,10 @@ class Verifier:
             return refusal
         if used is None and not unavailable:
             try:
-                used, _ = state().check(parsed.key_id, window, count=True)
+                used, _ = state().check(key_id, check.window, count=True)
             except StateUnavailable as exc:
                 warn_unavailable(exc)
-        reset = WINDOW_SECONDS - int(epoch_seconds) % WINDOW_SECONDS
+        reset = WINDOW_SECONDS - int(check.epoch_seconds) % WINDOW_SECONDS
         return Verified(record=record, limit=record.rate_limit, used=used, reset_seconds=reset)
 
 

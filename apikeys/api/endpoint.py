@@ -115,7 +115,8 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                 if system:
                     verified = verify_service_key(key.strip())
                 else:
-                    verified = verifier.verify(key.strip(), environment)
+                    early = getattr(request, "api_key_check", None)
+                    verified = verifier.verify(key.strip(), environment, early)
                 if isinstance(verified, Refusal):
                     return _refuse(verified)
                 response = _answer(request, view, verified, environment, scopes, kwargs)
