@@ -74,6 +74,24 @@ def test_purge_deletes_only_old_entries(api, new_key):
     assert KeyUsageDay.objects.get().requests == 2  # usage counts are kept
 
 
+def test_purge_covers_every_tenant_and_the_system_api_in_batches(acme, globex):
+    old, recent = timezone.now() - timedelta(days=100), timezone.now() - timedelta(days=1)
+    for tenant in (acme, globex, None):
+        for when in (old, old, recent):
+            RequestLog.objects.create(
+                created_at=when, tenant=tenant, key_id="k", environment="production",
+                method="GET", path="/me", status=200, latency_ms=1.0,
+            )  # fmt: skip
+    out = StringIO()
+    call_command("purge_request_logs", "--days", "90", "--batch", "1", stdout=out)
+    assert "Deleted 6" in out.getvalue()
+    assert set(RequestLog.objects.values_list("tenant_id", "created_at")) == {
+        (acme.pk, recent),
+        (globex.pk, recent),
+        (None, recent),
+    }
+
+
 def test_a_full_batch_is_written_by_the_worker_after_its_response(api, new_key, settings):
     settings.API_LOG_BACKGROUND = True
     settings.API_LOG_BATCH_SIZE = 3
