@@ -240,11 +240,11 @@ class LocalState:
             return None
         return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
-    def begin(self, key_id: str, window: int, count: bool) -> Callable[[], tuple[int, Token]]:
-        result = self.check(key_id, window, count)  # nothing travels: answered at once
-        return lambda: result
-
     def check(self, key_id: str, window: int, count: bool) -> tuple[int, Token]:
+        return self.begin(key_id, window, count)()
+
+    def begin(self, key_id: str, window: int, count: bool) -> Callable[[], tuple[int, Token]]:
+        """Answered at once: nothing travels."""
         used = 0
         if count:
             with self._lock:
@@ -252,7 +252,8 @@ class LocalState:
                 self._counters[(key_id, window)] = used
                 if len(self._counters) > 100_000:  # drop finished windows
                     self._counters = {k: v for k, v in self._counters.items() if k[1] >= window}
-        return used, self._token()
+        result = used, self._token()
+        return lambda: result
 
     def _bump(self) -> None:
         # A new file (new inode) on every change: visible to every process at once.

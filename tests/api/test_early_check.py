@@ -1,0 +1,70 @@
+"""The key check is sent before Django routes an API request (portal.middleware.
+ApiKeyCheckMiddleware), and the endpoint reads its answer: one round trip, never a stale one."""
+
+import pytest
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from apikeys import keystate
+from apikeys.verification import Check, Verified, verifier
+from portal.middleware import ApiKeyCheckMiddleware
+
+
+def test_the_check_is_under_way_before_the_rest_of_django_sees_the_request(api, new_key):
+    key = new_key()
+    api("GET", "/me", key)  # this worker now holds the key's record
+    seen = {}
+
+    def rest_of_django(request):
+        check = request.api_key_check
+        seen["in flight"] = isinstance(check, Check) and check.answer is not None
+        return HttpResponse()
+
+    request = RequestFactory().get("/api/production/v1/me", HTTP_AUTHORIZATION=f"Bearer {key}")
+    ApiKeyCheckMiddleware(rest_of_django)(request)
+    assert seen == {"in flight": True}
+    assert settings.MIDDLEWARE[0] == "portal.middleware.ApiKeyCheckMiddleware"  # before all else
+
+
+def test_a_warm_request_makes_exactly_the_one_round_trip_begun_early(api, new_key, monkeypatch):
+    key = new_key()
+    api("GET", "/me", key)
+    state = keystate.state()
+    begun = []
+    begin = state.begin
+    monkeypatch.setattr(
+        state, "begin", lambda *args, **kw: begun.append(args) or begin(*args, **kw)
+    )
+    monkeypatch.setattr(state, "check", lambda *args, **kw: pytest.fail("a second round trip"))
+    assert api("GET", "/me", key).status_code == 200
+    assert len(begun) == 1
+
+
+def test_an_answer_nobody_read_never_answers_a_later_request(api, new_key):
+    key = new_key(rate_limit=100)
+    assert api("GET", "/me", key)["RateLimit"].startswith('"per-key";r=99;')
+    # Routed nowhere: the endpoint that would read the early check never runs.
+    assert api("GET", "/no-such-endpoint", key).status_code == 404
+    response = api("GET", "/me", key)
+    assert response["RateLimit"].startswith('"per-key";r=97;')  # its own count: the third
+
+
+def test_a_check_begun_for_another_key_is_ignored(new_key):
+    first, second = new_key(name="First"), new_key(name="Second")
+    verifier.verify(first, "production")
+    verifier.verify(second, "production")
+    result = verifier.verify(second, "production", verifier.start(first))
+    assert isinstance(result, Verified) and result.record.name == "Second"
+
+
+def test_a_request_without_a_bearer_key_is_not_checked_early():
+    def rest_of_django(request):
+        assert not hasattr(request, "api_key_check")
+        return HttpResponse()
+
+    factory = RequestFactory()
+    middleware = ApiKeyCheckMiddleware(rest_of_django)
+    middleware(factory.get("/api/production/v1/me"))
+    middleware(factory.get("/api/production/v1/me", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz"))
+    middleware(factory.get("/t/acme/keys/", HTTP_AUTHORIZATION="Bearer kw_live_x"))
