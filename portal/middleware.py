@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.http import Http404, HttpRequest, HttpResponse
 
 
@@ -27,9 +28,13 @@ class ApiKeyCheckMiddleware:
     With Redis, verification costs one round trip (apikeys.keystate). Sent here, first thing,
     its answer travels while Django routes the request, and the endpoint reads it instead of
     waiting for it (a blocking wait costs this worker a sleep and a wake-up). Verification
-    itself still happens in the endpoint, which ignores a check made for another key."""
+    itself still happens in the endpoint, which ignores a check made for another key.
+
+    Without Redis nothing travels (the check is a local read), so it stays out of the way."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        if not settings.REDIS_URL:
+            raise MiddlewareNotUsed
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
