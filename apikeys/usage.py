@@ -46,6 +46,14 @@ _TOUCH_KEY = (
 )
 
 
+TIMER_TICK = 1  # seconds between the idle timer's looks at the buffer
+
+
+def max_lag_seconds() -> int:
+    """How long a request can wait before it is written: a batch's age, plus a timer tick."""
+    return settings.API_LOG_FLUSH_SECONDS + TIMER_TICK
+
+
 def _by_key(item: tuple) -> tuple:
     (_, key_id, day), _ = item
     return key_id, day
@@ -164,7 +172,7 @@ class UsageBuffer:
     def _run(self) -> None:
         # Only for a worker that has gone quiet: a busy one writes between its requests.
         while True:
-            time.sleep(1)  # a cheap look each second; due() applies API_LOG_FLUSH_SECONDS
+            time.sleep(TIMER_TICK)  # a cheap look; due() applies API_LOG_FLUSH_SECONDS
             if self.due():
                 try:
                     self.flush()

@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from apikeys import provider, selectors, services
+from apikeys import provider, selectors, services, usage
 from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
@@ -182,7 +182,7 @@ def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> Htt
         "key": key,
         "events": events,
         "chart": chart,
-        "flush_seconds": settings.API_LOG_FLUSH_SECONDS,
+        "flush_seconds": usage.max_lag_seconds(),
     }
     return render(request, "apikeys/key_detail.html", context)
 
@@ -418,7 +418,7 @@ def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
     context = {
         "form": form,
         "page": paginator.get_page(request.GET.get("page")),
-        "flush_seconds": settings.API_LOG_FLUSH_SECONDS,
+        "flush_seconds": usage.max_lag_seconds(),
     }
     return render_page(request, "apikeys/logs.html", "log-table", context)
 
