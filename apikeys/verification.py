@@ -102,6 +102,13 @@ IN_URL = Refusal(
 _URL_KEY_PARAMS = {"api_key", "apikey", "key", "token", "access_token", "auth"}
 
 
+def bearer_key(header: str) -> str | None:
+    """The key in an `Authorization: Bearer <key>` header value, or None."""
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
 def key_in_query(query: dict) -> bool:
     return any(
         name.lower() in _URL_KEY_PARAMS or keyformat.KEY_PATTERN.search(value)
@@ -293,13 +300,12 @@ class Verifier:
                 check.failure = exc
         return check
 
-    def verify(
-        self, key: str, environment: str, check: Check | Refusal | None = None
-    ) -> Verified | Refusal:
-        if check is None or (isinstance(check, Check) and check.key != key):
+    def verify(self, key: str, environment: str, check: Check | None = None) -> Verified | Refusal:
+        """Verify `key`, finishing `check` if it was begun for this very key."""
+        if check is None or check.key != key:
             check = self.start(key)
-        if isinstance(check, Refusal):
-            return check
+            if isinstance(check, Refusal):
+                return check
         key_id, digest, now, cached = check.key_id, check.digest, check.now, check.cached
         used: int | None = None
         unavailable = False

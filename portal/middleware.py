@@ -40,9 +40,10 @@ class ApiKeyCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.META.get("HTTP_AUTHORIZATION")
         if header and request.path_info.startswith("/api/"):
-            scheme, _, key = header.partition(" ")
-            if scheme.lower() == "bearer" and key.strip():
-                from apikeys.verification import verifier
+            from apikeys.verification import Check, bearer_key, verifier
 
-                request.api_key_check = verifier.start(key.strip())
+            key = bearer_key(header)
+            check = verifier.start(key) if key else None
+            if isinstance(check, Check):  # a refusal is cheap to reach again in the endpoint
+                request.api_key_check = check
         return self.get_response(request)

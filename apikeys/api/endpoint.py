@@ -27,6 +27,7 @@ from apikeys.verification import (
     KeyRecord,
     Refusal,
     Verified,
+    bearer_key,
     key_in_query,
     verifier,
     verify_service_key,
@@ -108,15 +109,15 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
             header = request.META.get("HTTP_AUTHORIZATION", "")
             if not header:
                 return _refuse(MISSING)
-            scheme, _, key = header.partition(" ")
-            if scheme.lower() != "bearer" or not key.strip():
+            key = bearer_key(header)
+            if key is None:
                 return _refuse(NOT_BEARER)
             try:
                 if system:
-                    verified = verify_service_key(key.strip())
+                    verified = verify_service_key(key)
                 else:
                     early = getattr(request, "api_key_check", None)
-                    verified = verifier.verify(key.strip(), environment, early)
+                    verified = verifier.verify(key, environment, early)
                 if isinstance(verified, Refusal):
                     return _refuse(verified)
                 response = _answer(request, view, verified, environment, scopes, kwargs)

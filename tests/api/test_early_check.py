@@ -9,7 +9,7 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from apikeys import keystate
+from apikeys import keyformat, keystate
 from apikeys.verification import Check, Verified, verifier
 from portal.middleware import ApiKeyCheckMiddleware
 
@@ -84,5 +84,6 @@ def test_a_request_without_a_bearer_key_is_not_checked_early(settings):
     factory = RequestFactory()
     middleware = ApiKeyCheckMiddleware(rest_of_django)
     middleware(factory.get("/api/production/v1/me"))
-    middleware(factory.get("/api/production/v1/me", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz"))
-    middleware(factory.get("/t/acme/keys/", HTTP_AUTHORIZATION="Bearer kw_live_x"))
+    key = keyformat.generate("live")  # well-formed: it would be checked on an API path
+    middleware(factory.get("/api/production/v1/me", HTTP_AUTHORIZATION=f"Basic {key}"))
+    middleware(factory.get("/t/acme/keys/", HTTP_AUTHORIZATION=f"Bearer {key}"))
