@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -25,8 +25,10 @@ logger = logging.getLogger("keyward.api")
 
 _INSERT_LOG = (
     "INSERT INTO apikeys_requestlog (created_at, tenant_id, key_id, environment, method, path, "
-    "status, latency_ms, client_ip) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    "status, latency_ms, client_ip) VALUES "
 )
+_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ROWS_PER_INSERT = 100  # 900 parameters: under SQLite's oldest limit of 999
 _COPY_LOG = (
     "COPY apikeys_requestlog (created_at, tenant_id, key_id, environment, method, path, "
     "status, latency_ms, client_ip) FROM STDIN"
@@ -52,6 +54,13 @@ TIMER_TICK = 1  # seconds between the idle timer's looks at the buffer
 def max_lag_seconds() -> int:
     """How long a request can wait before it is written: a batch's age, plus a timer tick."""
     return settings.API_LOG_FLUSH_SECONDS + TIMER_TICK
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _day(days_since_epoch: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
 
 
 def _by_key(item: tuple) -> tuple:
@@ -107,51 +116,64 @@ class UsageBuffer:
             logs, self._logs = self._logs, []
         if not logs:
             return 0
-        rows = [(datetime.fromtimestamp(entry[0], UTC), *entry[1:]) for entry in logs]
-        counts: dict[tuple[int, str, object], int] = defaultdict(int)
-        last_used: dict[int, datetime] = {}
-        service_used: dict[str, datetime] = {}
-        for when, tenant_id, key_pk, key_id, *_ in rows:
+        # Counts and last-used times from the raw Unix times; datetimes only where written.
+        counts: dict[tuple[int, str, int], int] = defaultdict(int)  # (tenant, key, day) -> n
+        last_used: dict[int, float] = {}
+        service_used: dict[str, float] = {}
+        for at, tenant_id, key_pk, key_id, *_ in logs:
             if tenant_id is None:  # a service key on the system API
-                if key_id not in service_used or service_used[key_id] < when:
-                    service_used[key_id] = when
+                if service_used.get(key_id, 0.0) < at:
+                    service_used[key_id] = at
                 continue
-            counts[(tenant_id, key_id, when.date())] += 1
-            if key_pk not in last_used or last_used[key_pk] < when:
-                last_used[key_pk] = when
+            counts[(tenant_id, key_id, int(at // 86400))] += 1
+            if last_used.get(key_pk, 0.0) < at:
+                last_used[key_pk] = at
         try:
             with transaction.atomic():
-                at = connection.ops.adapt_datetimefield_value
-                on = connection.ops.adapt_datefield_value
-                if connection.vendor == "sqlite":
+                adapt = connection.ops.adapt_datetimefield_value
+
+                def stamp(at: float) -> object:
+                    return adapt(datetime.fromtimestamp(at, UTC))
+
+                def sqlite_stamp(at: float) -> str:
                     # What adapt_datetimefield_value gives, without its per-row checks.
-                    stamp = [when.replace(tzinfo=None).isoformat(" ") for when, *_ in rows]
-                else:
-                    stamp = [when for when, *_ in rows]
-                # (created_at, tenant_id, key_id, environment, method, path, status,
-                #  latency_ms, client_ip): the entry without the key's pk.
-                values = [(stamp[n], row[1], *row[3:]) for n, row in enumerate(rows)]
+                    return datetime.fromtimestamp(at, UTC).replace(tzinfo=None).isoformat(" ")
+
                 with connection.cursor() as cursor:
                     if connection.vendor == "postgresql":
                         # COPY: several times faster than INSERTs for a batch of rows.
                         with cursor.cursor.copy(_COPY_LOG) as copy:
-                            for row in values:
-                                copy.write_row(row)
+                            for at, tenant_id, _, *rest in logs:
+                                copy.write_row((datetime.fromtimestamp(at, UTC), tenant_id, *rest))
                     else:
-                        cursor.executemany(_INSERT_LOG, values)
+                        # SQLite: a few multi-row INSERTs (not one statement per row), on the
+                        # raw cursor with sqlite3's placeholders (Django would rewrite each).
+                        for n in range(0, len(logs), _ROWS_PER_INSERT):
+                            chunk = logs[n : n + _ROWS_PER_INSERT]
+                            cursor.cursor.execute(
+                                _INSERT_LOG + ", ".join([_SQLITE_ROW] * len(chunk)),
+                                [
+                                    value
+                                    for at, tenant_id, _, *rest in chunk
+                                    for value in (sqlite_stamp(at), tenant_id, *rest)
+                                ],
+                            )
                     cursor.executemany(
                         _UPSERT_USAGE,
                         # Sorted, as is the UPDATE below: workers flushing at once take row locks in
                         # the same order, so they wait for each other instead of deadlocking.
-                        [(t, k, on(d), n) for (t, k, d), n in sorted(counts.items(), key=_by_key)],
+                        [
+                            (t, k, connection.ops.adapt_datefield_value(_day(d)), n)
+                            for (t, k, d), n in sorted(counts.items(), key=_by_key)
+                        ],
                     )
                     cursor.executemany(
                         _TOUCH_KEY,
-                        [(at(when), pk, at(when)) for pk, when in sorted(last_used.items())],
+                        [(stamp(at), pk, stamp(at)) for pk, at in sorted(last_used.items())],
                     )
                     cursor.executemany(
                         _TOUCH_SERVICE_KEY,
-                        [(at(w), key_id, at(w)) for key_id, w in sorted(service_used.items())],
+                        [(stamp(at), key, stamp(at)) for key, at in sorted(service_used.items())],
                     )
         except Exception:
             # Keep the batch for the next attempt (bounded, so a long outage cannot eat memory).

@@ -280,7 +280,7 @@ class Verifier:
     def start(self, key: str) -> Check | Refusal:
         """Begin verifying `key`: check its format, hash it and, if its record is cached,
         send the shared-state round trip at once (see ApiKeyCheckMiddleware)."""
-        parsed = keyformat.parse(key)
+        parsed = keyformat.parse(key, with_checksum=False)
         if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
             return INVALID
         digest = keyformat.hash_key(key)
@@ -289,11 +289,15 @@ class Verifier:
         cached = self._records.get(parsed.key_id)
         if cached is not None and time.monotonic() - cached[1] >= MAX_RECORD_AGE:
             cached = None
-        check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached)
+        holds = cached is not None and _holds_secret(cached[2], digest, now)
+        # A key whose keyed hash matches is genuine, so its checksum is right; any other
+        # key has it checked here, before anything can query the database for it.
+        if not holds and not keyformat.checksum_matches(key):
+            return INVALID
+        check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached, holds)
         if cached is not None:
             # One round trip: count the request if the cached record shows the caller
             # holds the secret, and read the versions that say if the record is current.
-            check.holds = _holds_secret(cached[2], digest, now)
             try:
                 check.answer = state().begin(parsed.key_id, check.window, count=check.holds)
             except StateUnavailable as exc:
