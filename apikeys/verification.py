@@ -283,16 +283,19 @@ class Verifier:
         parsed = keyformat.parse(key, with_checksum=False)
         if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
             return INVALID
-        digest = keyformat.hash_key(key)
-        epoch_seconds = time.time()
-        now = datetime.fromtimestamp(epoch_seconds, UTC)
         cached = self._records.get(parsed.key_id)
         if cached is not None and time.monotonic() - cached[1] >= MAX_RECORD_AGE:
             cached = None
+        # The checksum is checked before anything can query the database for the key, and
+        # before hashing when nothing is cached; a key whose keyed hash matches a cached
+        # record is genuine, so its checksum is right and is not computed again.
+        if cached is None and not keyformat.checksum_matches(key):
+            return INVALID
+        digest = keyformat.hash_key(key)
+        epoch_seconds = time.time()
+        now = datetime.fromtimestamp(epoch_seconds, UTC)
         holds = cached is not None and _holds_secret(cached[2], digest, now)
-        # A key whose keyed hash matches is genuine, so its checksum is right; any other
-        # key has it checked here, before anything can query the database for it.
-        if not holds and not keyformat.checksum_matches(key):
+        if cached is not None and not holds and not keyformat.checksum_matches(key):
             return INVALID
         check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached, holds)
         if cached is not None:
