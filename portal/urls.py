@@ -1,13 +1,30 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path, register_converter
 
 from apikeys.api import provider as provider_api
 from apikeys.api import views as api_views
 from portal import views as portal_views
 from tenants import views as tenant_views
 
+
+class EnvironmentConverter:
+    """Matches an environment's name only, so the platform API can be routed first."""
+
+    regex = "production|staging|development"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(EnvironmentConverter, "environment")
+
 urlpatterns = [
+    # The platform API first: it is the hot path, and Django tries patterns in order.
+    path("api/<environment:environment>/v1/", include("apikeys.api.urls")),
     path("", tenant_views.home, name="home"),
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
@@ -15,7 +32,7 @@ urlpatterns = [
     path("api/system/v1/", include("apikeys.api.system_urls")),
     path("api/provider/v1/usage", provider_api.usage, name="provider_usage"),
     path("api/provider/v1/openapi.json", provider_api.openapi, name="provider_openapi"),
-    path("api/<str:environment>/v1/", include("apikeys.api.urls")),
+    re_path(r"^api/[^/]+/v1/", api_views.no_such_environment),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path("t/<slug:slug>/", include("customers.urls")),

@@ -11,13 +11,14 @@ from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from apikeys.api import fields
 from apikeys.api.endpoint import Caller, endpoint, json_body, ok
 from apikeys.api.openapi import document
-from apikeys.api.problems import ApiError, invalid
-from apikeys.models import ApiKey, Environment
+from apikeys.api.problems import ApiError, invalid, problem
+from apikeys.models import ApiKey
 from customers.models import Customer, License, SeatUsage
 
 MAX_PER_PAGE = 100
@@ -295,12 +296,14 @@ def health(request: HttpRequest) -> HttpResponse:
     return ok({"status": "ok"})
 
 
+@csrf_exempt
+def no_such_environment(request: HttpRequest) -> HttpResponse:
+    """`/api/<anything else>/v1/...`: a problem, like every other API answer."""
+    return problem(404, "There is no such environment.")
+
+
 @require_GET
 def openapi(request: HttpRequest, environment: str) -> HttpResponse:
-    if environment not in Environment.values:
-        from apikeys.api.problems import problem
-
-        return problem(404, "There is no such environment.")
     return ok(document(environment))
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -128,9 +129,14 @@ def test_a_key_of_another_environment_is_refused_with_the_right_endpoint(api, ne
 
 
 def test_an_unknown_environment_is_a_404(api, new_key):
-    response = api("GET", "/api/qa/v1/me", new_key())
+    for method, path, body in [("GET", "/api/qa/v1/me", None), ("POST", "/api/qa/v1/x", {})]:
+        response = api(method, path, new_key(), body=body)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["detail"] == "There is no such environment."
+    # No CSRF check stands in the way of the problem answer.
+    response = Client(enforce_csrf_checks=True).post("/api/qa/v1/customers")
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_undeclared_methods_get_405_with_allow(api, new_key):
