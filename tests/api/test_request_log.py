@@ -11,6 +11,7 @@ from django.utils import timezone
 from apikeys import keyformat, usage
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog
 from apikeys.usage import buffer
+from tests.factories import TenantFactory
 
 
 def test_a_warm_authenticated_request_makes_no_query_at_all(api, new_key):
@@ -90,6 +91,20 @@ def test_purge_covers_every_tenant_and_the_system_api_in_batches(acme, globex):
         (globex.pk, recent),
         (None, recent),
     }
+
+
+def test_deleting_a_tenant_deletes_its_log_without_a_database_constraint(acme):
+    doomed = TenantFactory()
+    for tenant in (doomed, acme):
+        RequestLog.objects.create(
+            created_at=timezone.now(), tenant=tenant, key_id="k", environment="production",
+            method="GET", path="/me", status=200, latency_ms=1.0,
+        )  # fmt: skip
+    doomed.delete()  # on_delete=CASCADE runs in Django: the log has no foreign key constraint
+    assert list(RequestLog.objects.values_list("tenant_id", flat=True)) == [acme.pk]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "apikeys_requestlog")
+    assert not [name for name, spec in constraints.items() if spec["foreign_key"]]
 
 
 def test_a_full_batch_is_written_by_the_worker_after_its_response(api, new_key, settings):
