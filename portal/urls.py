@@ -4,6 +4,7 @@ from django.urls import include, path, re_path, register_converter
 
 from apikeys.api import provider as provider_api
 from apikeys.api import views as api_views
+from apikeys.models import Environment
 from portal import views as portal_views
 from tenants import views as tenant_views
 
@@ -11,7 +12,7 @@ from tenants import views as tenant_views
 class EnvironmentConverter:
     """Matches an environment's name only, so the platform API can be routed first."""
 
-    regex = "production|staging|development"
+    regex = "|".join(Environment.values)
 
     def to_python(self, value: str) -> str:
         return value
