@@ -42,7 +42,7 @@ PY
   *) echo "usage: $0 default|postgres" >&2; exit 2 ;;
 esac
 KEYS_FILE=var/bench-keys-$MODE.txt
-.venv/bin/python bench/make_keys.py --count "$KEYS" --out "$KEYS_FILE"
+.venv/bin/python bench/make_keys.py --count "$KEYS" --out "$KEYS_FILE" --empty-log
 .venv/bin/python manage.py collectstatic --noinput -v0
 
 .venv/bin/gunicorn portal.wsgi -w 2 -b "127.0.0.1:$PORT" --access-logfile /dev/null \

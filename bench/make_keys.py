@@ -21,12 +21,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--empty-log",
+        action="store_true",
+        help="delete tenant loadtest's request log and daily counts (each run starts alike)",
+    )
     args = parser.parse_args()
 
     import django
 
     django.setup()
     ensure_keys(args.count, args.out)
+    if args.empty_log:
+        empty_log()
+
+
+def empty_log() -> None:
+    """A log grown by earlier runs makes every insert dearer: start each benchmark empty."""
+    from apikeys.models import KeyUsageDay, RequestLog
+
+    deleted, _ = RequestLog.objects.filter(tenant__slug="loadtest").delete()
+    KeyUsageDay.objects.filter(tenant__slug="loadtest").delete()
+    print(f"emptied the load-test tenant's request log ({deleted:,} entries)")
 
 
 def ensure_keys(count: int, out: Path) -> list[str]:
