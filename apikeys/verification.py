@@ -330,7 +330,11 @@ class Verifier:
             warn_unavailable(exc)
             self.clear()
             record, unavailable = _load(key_id), True
-        if not _holds_secret(record, digest, now):
+        if cached is not None and record is cached[2]:
+            holds = check.holds  # start() compared the digest with this very record
+        else:
+            holds = _holds_secret(record, digest, now)
+        if not holds:
             return INVALID
         refusal = _state_refusal(record, environment, now.date())
         if refusal is not None:
