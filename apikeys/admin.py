@@ -155,9 +155,17 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
         base = super().has_delete_permission(request, obj)
         return base and (obj is None or obj.last_used_at is None)
 
+    def delete_model(self, request: HttpRequest, obj: ServiceApiKey) -> None:
+        services.service_key_delete(key=obj, actor=request.user, ip_address=client_ip(request))
+
     def save_model(self, request, obj, form, change) -> None:
         if change:
-            obj.save(update_fields=["description"])
+            services.service_key_update(
+                key=obj,
+                description=form.cleaned_data["description"],
+                actor=request.user,
+                ip_address=client_ip(request),
+            )
             return
         key, secret = services.service_key_create(
             service_name=form.cleaned_data["service_name"],

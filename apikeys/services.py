@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys import keyformat
+from apikeys import keyformat, keystate
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
@@ -180,6 +180,7 @@ def api_key_create(
     if via:
         changes["via"] = via
     _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)
+    keystate.changed(key_ids=[key.key_id])  # a worker may hold this ID as unknown
     return key, secret
 
 
@@ -211,6 +212,7 @@ def api_key_update(
     key.description = description
     key.save(update_fields=["name", "description", "updated_at"])
     _record(key, Event.Action.KEY_RENAMED, membership.user, ip_address, changes)
+    keystate.changed(key_ids=[key.key_id])
     return key
 
 
@@ -227,6 +229,7 @@ def _set_active(
     key.save(update_fields=["is_active", "updated_at"])
     action = Event.Action.KEY_ENABLED if active else Event.Action.KEY_DISABLED
     _record(key, action, membership.user, ip_address)
+    keystate.changed(key_ids=[key.key_id])
     return key
 
 
@@ -259,6 +262,7 @@ def api_key_regenerate(
         update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
     )
     _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address)
+    keystate.changed(key_ids=[key.key_id])
     return key, secret
 
 
@@ -294,6 +298,7 @@ def api_key_roll(
         ip_address,
         {"old_key_valid_until": old_valid_until.isoformat(timespec="minutes")},
     )
+    keystate.changed(key_ids=[key.key_id])
     return key, secret
 
 
@@ -315,6 +320,7 @@ def _revoke(key: ApiKey, actor: User | None, ip_address: str | None, via: str = 
         ]
     )
     _record(key, Event.Action.KEY_REVOKED, actor, ip_address, {"via": via} if via else None)
+    keystate.changed(key_ids=[key.key_id])
     return True
 
 
@@ -355,6 +361,7 @@ def api_key_delete(*, key: ApiKey, membership: Membership, ip_address: str | Non
     key = _lock(key)
     _record(key, Event.Action.KEY_DELETED, membership.user, ip_address, {"status": key.status})
     key.delete()
+    keystate.changed(key_ids=[key.key_id])
 
 
 @transaction.atomic
@@ -381,7 +388,25 @@ def tenant_settings_update(
     """Change the tenant's key policy (admins). One event lists every field that changed."""
     if not membership.is_admin:
         raise PermissionDenied("Only tenant admins can change settings.")
-    policy = TenantSettings.objects.select_for_update().get(tenant=membership.tenant)
+    return _settings_update(membership.tenant, membership.user, ip_address, values)
+
+
+@transaction.atomic
+def tenant_settings_update_by_system(
+    *, tenant: Tenant, actor: User | None, ip_address: str | None = None, **values: Any
+) -> TenantSettings:
+    """A system admin changes a tenant's key policy (the system admin site)."""
+    return _settings_update(tenant, actor, ip_address, values, via="system admin")
+
+
+def _settings_update(
+    tenant: Tenant,
+    actor: User | None,
+    ip_address: str | None,
+    values: dict[str, Any],
+    via: str = "",
+) -> TenantSettings:
+    policy, _ = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)
     changes = {}
     for field in SETTINGS_FIELDS:
         if field in values and values[field] != getattr(policy, field):
@@ -391,15 +416,18 @@ def tenant_settings_update(
         return policy
     policy.full_clean()
     policy.save()
+    if via:
+        changes["via"] = via
     event_record(
         action=Event.Action.SETTINGS_CHANGED,
-        actor=membership.user,
-        tenant=membership.tenant,
+        actor=actor,
+        tenant=tenant,
         target_type="settings",
         target_name="API key settings",
         changes=changes,
         ip_address=ip_address,
     )
+    keystate.changed(tenant=True)
     return policy
 
 
@@ -469,3 +497,49 @@ def service_key_revoke(
         ip_address=ip_address,
     )
     return key
+
+
+@transaction.atomic
+def service_key_update(
+    *, key: ServiceApiKey, description: str, actor: User, ip_address: str | None = None
+) -> ServiceApiKey:
+    """Edit a service key's description, the one thing that can change after generation."""
+    key = ServiceApiKey.objects.select_for_update().get(pk=key.pk)
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(
+            {"description": f"A description has at most {DESCRIPTION_MAX} characters."}
+        )
+    if description == key.description:
+        return key
+    before, key.description = key.description, description
+    key.save(update_fields=["description"])
+    event_record(
+        action=Event.Action.SERVICE_KEY_UPDATED,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
+        changes={"description": {"before": before, "after": description}},
+        ip_address=ip_address,
+    )
+    return key
+
+
+@transaction.atomic
+def service_key_delete(*, key: ServiceApiKey, actor: User, ip_address: str | None = None) -> None:
+    """Delete a service key that was never used (a used one stays, for its history)."""
+    key = ServiceApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.last_used_at is not None:
+        raise ValidationError("This key has been used; revoke it instead, to keep its history.")
+    event_record(
+        action=Event.Action.SERVICE_KEY_DELETED,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
+        changes={"status": key.status},
+        ip_address=ip_address,
+    )
+    key.delete()

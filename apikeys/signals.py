@@ -1,27 +1,24 @@
-"""Publish every committed change that can alter a verification (apikeys.keystate), and
-write the buffered request log between requests (apikeys.usage)."""
+"""What the apikeys app does when the tenants app or a request says so.
+
+Key-state changes are published by the services themselves (apikeys.keystate.changed), not
+by model signals, which `.update()` and raw SQL skip."""
 
 from django.core.signals import request_finished
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from apikeys import keystate, usage
-from apikeys.models import ApiKey
-from tenants.models import Tenant, TenantSettings
+from apikeys.services import revoke_keys_of_member
+from tenants.signals import member_leaving, tenant_changed
 
 
-@receiver(post_save, sender=ApiKey)
-@receiver(post_delete, sender=ApiKey)
-def api_key_changed(sender, instance: ApiKey, **kwargs) -> None:
-    key_id = instance.key_id
-    transaction.on_commit(lambda: keystate.key_changed(key_id))
+@receiver(tenant_changed)
+def publish_tenant_change(sender, tenant, **kwargs) -> None:
+    keystate.changed(tenant=True)
 
 
-@receiver(post_save, sender=Tenant)
-@receiver(post_save, sender=TenantSettings)
-def tenant_changed(sender, instance, **kwargs) -> None:
-    transaction.on_commit(keystate.tenant_changed)
+@receiver(member_leaving)
+def revoke_keys_of_leaving_member(sender, tenant, user, actor, ip_address, **kwargs) -> None:
+    revoke_keys_of_member(tenant=tenant, user=user, actor=actor, ip_address=ip_address)
 
 
 @receiver(request_finished)

@@ -239,10 +239,18 @@ class Check:
     answer: Callable[[], tuple[int, object]] | None = None
     failure: StateUnavailable | None = None
     outcome: tuple[int, object] = (0, None)
+    logged: bool = False  # the endpoint logged the request this check counted
 
     @property
     def window(self) -> int:
         return int(self.epoch_seconds) // WINDOW_SECONDS
+
+    @property
+    def counted(self) -> bool:
+        """Whether its round trip counted a request against the key's rate limit."""
+        return bool(
+            self.holds and self.failure is None and (self.answer is not None or self.outcome[0])
+        )
 
     def result(self) -> tuple[int, object]:
         """The round trip's answer (read once); StateUnavailable if there is none."""

@@ -35,15 +35,25 @@ class ApiKeyCheckMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         if not settings.REDIS_URL:
             raise MiddlewareNotUsed
+        from apikeys.models import Environment
+
         self.get_response = get_response
+        self.prefixes = tuple(f"/api/{name}/v1/" for name in Environment.values)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         header = request.META.get("HTTP_AUTHORIZATION")
-        if header and request.path_info.startswith("/api/"):
-            from apikeys.verification import Check, bearer_key, verifier
+        if not header or not request.path_info.startswith(self.prefixes):
+            return self.get_response(request)
+        from apikeys.keystate import state
+        from apikeys.verification import Check, bearer_key, verifier
 
-            key = bearer_key(header)
-            check = verifier.start(key) if key else None
-            if isinstance(check, Check):  # a refusal is cheap to reach again in the endpoint
-                request.api_key_check = check
-        return self.get_response(request)
+        key = bearer_key(header)
+        check = verifier.start(key) if key else None
+        if not isinstance(check, Check):  # a refusal is cheap to reach again in the endpoint
+            return self.get_response(request)
+        request.api_key_check = check
+        response = self.get_response(request)
+        if check.counted and not check.logged:
+            # No endpoint logged this request (a 404, a 405): it consumes no quota either.
+            state().refund(check.key_id, check.window)
+        return response

@@ -1,7 +1,29 @@
-from django.contrib import admin
+"""The system admin site's pages for tenants and memberships. Every write goes through the
+same services as the portal, so it is validated the same way, writes its event in the same
+transaction and publishes what it changes to the API's workers."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from apikeys import services as key_services
+from portal.http import client_ip
+from tenants import services
 from tenants.models import Event, Membership, Tenant, TenantSettings
+
+VIA = "system admin"
+
+
+def _is_last_admin(membership: Membership) -> bool:
+    return (
+        membership.pk is not None
+        and membership.is_admin
+        and not Membership.objects.filter(tenant_id=membership.tenant_id, is_admin=True)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
 
 
 class TenantSettingsInline(admin.StackedInline):
@@ -9,8 +31,38 @@ class TenantSettingsInline(admin.StackedInline):
     can_delete = False
 
 
+class MembershipInlineForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "is_admin", "is_developer")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Another person is another membership: remove this one and add theirs.
+            self.fields["user"].disabled = True
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        had_admin = any(form.instance.pk and form.initial.get("is_admin") for form in self.forms)
+        keeps_admin = any(
+            form.cleaned_data.get("is_admin") and not form.cleaned_data.get("DELETE")
+            for form in self.forms
+            if form.cleaned_data
+        )
+        if had_admin and not keeps_admin:
+            raise ValidationError(
+                "A tenant keeps at least one admin: the last admin can be neither demoted "
+                "nor removed."
+            )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipInlineForm
+    formset = MembershipFormSet
     extra = 1
     autocomplete_fields = ("user",)
 
@@ -22,19 +74,160 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     inlines = (TenantSettingsInline, MembershipInline)
+    actions = None
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # A tenant made here gets its (default) key policy even if the inline was left empty.
-        TenantSettings.objects.get_or_create(tenant=form.instance)
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        # The slug names the tenant in URLs, events and the system API.
+        return ("slug",) if obj is not None else ()
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Tenant | None = None):
+        return {} if obj is not None else self.prepopulated_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
+        # A tenant keeps its history: deactivate it instead.
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form, change: bool) -> None:
+        actor, ip = request.user, client_ip(request)
+        if not change:
+            tenant = services.tenant_create(
+                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"], actor=actor, via=VIA
+            )
+            if not form.cleaned_data.get("is_active", True):
+                services.tenant_set_active(
+                    tenant=tenant, active=False, actor=actor, ip_address=ip, via=VIA
+                )
+            obj.pk = tenant.pk
+            obj.created_at = tenant.created_at
+            obj.is_active = form.cleaned_data.get("is_active", True)
+            return
+        current = Tenant.objects.get(pk=obj.pk)
+        if "name" in form.changed_data:
+            services.tenant_rename(
+                tenant=current, name=obj.name, actor=actor, ip_address=ip, via=VIA
+            )
+        if "is_active" in form.changed_data:
+            services.tenant_set_active(
+                tenant=current, active=obj.is_active, actor=actor, ip_address=ip, via=VIA
+            )
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        tenant, actor, ip = form.instance, request.user, client_ip(request)
+        # What the admin's history message reads (Django's formset.save() would set these).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if formset.model is TenantSettings:
+            for settings_form in formset.forms:
+                if settings_form.has_changed() or not change:
+                    values = {
+                        field: settings_form.cleaned_data[field]
+                        for field in key_services.SETTINGS_FIELDS
+                        if field in settings_form.cleaned_data
+                    }
+                    policy = key_services.tenant_settings_update_by_system(
+                        tenant=tenant, actor=actor, ip_address=ip, **values
+                    )
+                    if settings_form.changed_data:
+                        formset.changed_objects.append((policy, settings_form.changed_data))
+            return
+        if formset.model is Membership:
+            for membership_form in formset.forms:
+                data = membership_form.cleaned_data
+                if not data:
+                    continue
+                membership = membership_form.instance
+                if membership.pk and data.get("DELETE"):
+                    services.member_remove(membership=membership, actor=actor, ip_address=ip)
+                    formset.deleted_objects.append(membership)
+                elif membership.pk and membership_form.has_changed():
+                    services.member_set_roles(
+                        membership=membership,
+                        is_admin=data["is_admin"],
+                        is_developer=data["is_developer"],
+                        actor=actor,
+                        ip_address=ip,
+                    )
+                    formset.changed_objects.append((membership, membership_form.changed_data))
+                elif not membership.pk and membership_form.has_changed() and data.get("user"):
+                    added = services.member_add(
+                        tenant=tenant,
+                        email=data["user"].email,
+                        is_admin=data["is_admin"],
+                        is_developer=data["is_developer"],
+                        actor=actor,
+                        ip_address=ip,
+                    )
+                    formset.new_objects.append(added)
+            return
+        super().save_formset(request, form, formset, change)
+
+
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("user", "tenant", "is_admin", "is_developer")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["user"].disabled = True
+            self.fields["tenant"].disabled = True
+
+    def clean(self):
+        data = super().clean()
+        if _is_last_admin(self.instance) and not data.get("is_admin"):
+            raise ValidationError("The last admin of a tenant cannot lose the admin role.")
+        return data
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ("user", "tenant", "is_admin", "is_developer", "created_at")
     list_filter = ("tenant", "is_admin", "is_developer")
     search_fields = ("user__email", "tenant__name", "tenant__slug")
     autocomplete_fields = ("user", "tenant")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None):
+        base = super().has_delete_permission(request, obj)
+        return base and (obj is None or not _is_last_admin(obj))
+
+    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:
+        data, actor, ip = form.cleaned_data, request.user, client_ip(request)
+        if change:
+            services.member_set_roles(
+                membership=Membership.objects.get(pk=obj.pk),
+                is_admin=data["is_admin"],
+                is_developer=data["is_developer"],
+                actor=actor,
+                ip_address=ip,
+            )
+            return
+        added = services.member_add(
+            tenant=data["tenant"],
+            email=data["user"].email,
+            is_admin=data["is_admin"],
+            is_developer=data["is_developer"],
+            actor=actor,
+            ip_address=ip,
+        )
+        obj.pk, obj.created_at = added.pk, added.created_at
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        services.member_remove(membership=obj, actor=request.user, ip_address=client_ip(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        skipped = []
+        for membership in queryset.select_related("user", "tenant"):
+            try:
+                self.delete_model(request, membership)
+            except ValidationError:
+                skipped.append(f"{membership.user.email} ({membership.tenant.slug})")
+        if skipped:
+            self.message_user(
+                request,
+                "Kept the last admin of their tenant: " + ", ".join(skipped) + ".",
+                messages.WARNING,
+            )
 
 
 @admin.register(Event)

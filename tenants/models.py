@@ -139,11 +139,14 @@ class Event(models.Model):
         KEY_DELETED = "key.deleted", "Key deleted"
         SERVICE_KEY_CREATED = "service_key.created", "Service key created"
         SERVICE_KEY_REVOKED = "service_key.revoked", "Service key revoked"
+        SERVICE_KEY_UPDATED = "service_key.updated", "Service key updated"
+        SERVICE_KEY_DELETED = "service_key.deleted", "Service key deleted"
         PROVIDER_KEY_CREATED = "provider_key.created", "Provider key generated"
         PROVIDER_KEY_REVOKED = "provider_key.revoked", "Provider key revoked"
         TENANT_CREATED = "tenant.created", "Tenant created"
         TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
         TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"
+        TENANT_RENAMED = "tenant.renamed", "Tenant renamed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

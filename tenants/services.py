@@ -14,6 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
 from tenants.models import Event, Membership, Tenant, TenantSettings
+from tenants.signals import member_leaving, tenant_changed
 
 
 def event_record(
@@ -89,7 +90,7 @@ def member_add(
     email: str,
     is_admin: bool,
     is_developer: bool,
-    actor: User,
+    actor: User | None,
     ip_address: str | None = None,
     invite_url_base: str = "",
 ) -> Membership:
@@ -144,7 +145,7 @@ def member_set_roles(
     membership: Membership,
     is_admin: bool,
     is_developer: bool,
-    actor: User,
+    actor: User | None,
     ip_address: str | None = None,
 ) -> Membership:
     _lock_tenant(membership.tenant)
@@ -172,10 +173,11 @@ def member_set_roles(
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, actor: User, ip_address: str | None = None) -> None:
-    """Remove a member; the keys they own in this tenant are revoked with them."""
-    from apikeys.services import revoke_keys_of_member  # apikeys builds on tenants
-
+def member_remove(
+    *, membership: Membership, actor: User | None, ip_address: str | None = None
+) -> None:
+    """Remove a member; the keys they own in this tenant are revoked with them (by the
+    apikeys app, which listens for `member_leaving`)."""
     _lock_tenant(membership.tenant)
     membership.refresh_from_db()
     if membership.is_admin and not _other_admins_exist(membership):
@@ -190,8 +192,12 @@ def member_remove(*, membership: Membership, actor: User, ip_address: str | None
         changes={"roles": _role_names(membership.is_admin, membership.is_developer)},
         ip_address=ip_address,
     )
-    revoke_keys_of_member(
-        tenant=membership.tenant, user=membership.user, actor=actor, ip_address=ip_address
+    member_leaving.send(
+        sender=Membership,
+        tenant=membership.tenant,
+        user=membership.user,
+        actor=actor,
+        ip_address=ip_address,
     )
     membership.delete()
 
@@ -211,6 +217,7 @@ def tenant_set_active(
         return tenant
     tenant.is_active = active
     tenant.save(update_fields=["is_active"])
+    tenant_changed.send(sender=Tenant, tenant=tenant)
     event_record(
         action=Event.Action.TENANT_ACTIVATED if active else Event.Action.TENANT_DEACTIVATED,
         actor=actor,
@@ -219,6 +226,34 @@ def tenant_set_active(
         target_id=tenant.slug,
         target_name=tenant.name,
         changes={"via": via} if via else None,
+        ip_address=ip_address,
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_rename(
+    *, tenant: Tenant, name: str, actor: User | None, ip_address: str | None = None, via: str = ""
+) -> Tenant:
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the tenant a name."})
+    if name == tenant.name:
+        return tenant
+    before, tenant.name = tenant.name, name
+    tenant.save(update_fields=["name"])
+    changes: dict[str, Any] = {"name": {"before": before, "after": name}}
+    if via:
+        changes["via"] = via
+    event_record(
+        action=Event.Action.TENANT_RENAMED,
+        actor=actor,
+        tenant=tenant,
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_name=name,
+        changes=changes,
         ip_address=ip_address,
     )
     return tenant

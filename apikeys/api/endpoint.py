@@ -112,6 +112,7 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
             key = bearer_key(header)
             if key is None:
                 return _refuse(NOT_BEARER)
+            early = None
             try:
                 if system:
                     verified = verify_service_key(key)
@@ -120,10 +121,14 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                     verified = verifier.verify(key, environment, early)
                 if isinstance(verified, Refusal):
                     return _refuse(verified)
+            except DatabaseError:
+                return _unavailable()
+            try:
                 response = _answer(request, view, verified, environment, scopes, kwargs)
             except DatabaseError:
-                logger.exception("Database error in the API")
-                return problem(503, "The service is temporarily unavailable; try again shortly.")
+                response = _unavailable()
+            if early is not None:
+                early.logged = True  # its count, if any, is this logged request's
             _rate_limit_headers(response, verified)
             record = verified.record
             buffer.record(
@@ -146,6 +151,11 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
         return wrapper
 
     return decorator
+
+
+def _unavailable() -> HttpResponse:
+    logger.exception("Database error in the API")
+    return problem(503, "The service is temporarily unavailable; try again shortly.")
 
 
 def _refuse(refusal: Refusal) -> HttpResponse:

@@ -52,12 +52,26 @@ def test_a_warm_request_makes_exactly_the_one_round_trip_begun_early(api, new_ke
 
 @with_redis
 def test_an_answer_nobody_read_never_answers_a_later_request(api, new_key):
+    key, other = new_key(rate_limit=100), new_key(rate_limit=100, name="Other")
+    assert api("GET", "/me", key)["RateLimit"].startswith('"per-key";r=99;')
+    for _ in range(2):
+        assert api("GET", "/me", other).status_code == 200
+    # Routed nowhere: the endpoint that would read the early check (other's third count)
+    # never runs.
+    assert api("GET", "/no-such-endpoint", other).status_code == 404
+    response = api("GET", "/me", key)
+    assert response["RateLimit"].startswith('"per-key";r=98;')  # its own count, not other's
+
+
+@with_redis
+def test_a_request_that_no_endpoint_logs_consumes_no_quota(api, new_key):
     key = new_key(rate_limit=100)
     assert api("GET", "/me", key)["RateLimit"].startswith('"per-key";r=99;')
-    # Routed nowhere: the endpoint that would read the early check never runs.
     assert api("GET", "/no-such-endpoint", key).status_code == 404
-    response = api("GET", "/me", key)
-    assert response["RateLimit"].startswith('"per-key";r=97;')  # its own count: the third
+    assert api("POST", "/me", key).status_code == 405
+    assert api("GET", "/api/health", key).status_code == 200
+    assert api("GET", "/api/production/v2/me", key).status_code == 404
+    assert api("GET", "/me", key)["RateLimit"].startswith('"per-key";r=98;')
 
 
 def test_a_check_begun_for_another_key_is_ignored(new_key):

@@ -65,10 +65,11 @@ def test_switching_api_keys_off_for_the_tenant_holds_at_once(workers, new_key, a
 
 
 def test_deactivating_the_tenant_holds_at_once(workers, new_key, acme):
+    from tenants.services import tenant_set_active
+
     key = new_key()
     _warm(workers, key)
-    acme.is_active = False
-    acme.save()
+    tenant_set_active(tenant=acme, active=False, actor=None)
     for worker in workers:
         assert not _ok(worker, key)
 

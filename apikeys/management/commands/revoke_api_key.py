@@ -1,8 +1,10 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apikeys.keystate import wait_published
 from apikeys.models import ApiKey
 from apikeys.services import api_key_revoke_by_operator
+from apikeys.verification import MAX_RECORD_AGE
 
 
 class Command(BaseCommand):
@@ -18,4 +20,9 @@ class Command(BaseCommand):
             raise CommandError(f"No API key has the ID {options['key_id']}.") from None
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        # Done means every worker refuses the key: Redis has the change, or no cached copy
+        # made before it can still be trusted (records are re-read after MAX_RECORD_AGE).
+        if not wait_published(timeout=1.0):
+            self.stderr.write("Redis has not acknowledged the change yet; waiting...")
+            wait_published(timeout=MAX_RECORD_AGE - 1.0)
         self.stderr.write(f"Revoked {key.name} ({key.key_id}) of {key.tenant.slug}.")

@@ -5,8 +5,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from apikeys import keystate
+from apikeys import services as key_services
 from apikeys.models import Scope
-from tenants.models import Membership, Tenant, TenantSettings
+from tenants import services
+from tenants.models import Membership, Tenant
+
+VIA = "demo data"
 
 DEMO_PASSWORD = "keyward-demo"
 
@@ -29,14 +34,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        # Through the services, as every other writer: events, and published key state.
         tenants = {}
         for slug, name, enabled in TENANTS:
-            tenant, _ = Tenant.objects.update_or_create(
-                slug=slug, defaults={"name": name, "is_active": True}
-            )
-            TenantSettings.objects.update_or_create(
-                tenant=tenant, defaults={"api_keys_enabled": enabled}
-            )
+            tenant = Tenant.objects.filter(slug=slug).first()
+            if tenant is None:
+                tenant = services.tenant_create(
+                    name=name, slug=slug, api_keys_enabled=enabled, via=VIA
+                )
+            else:
+                tenant = services.tenant_rename(tenant=tenant, name=name, actor=None, via=VIA)
+                tenant = services.tenant_set_active(tenant=tenant, active=True, actor=None, via=VIA)
+                key_services.tenant_settings_update_by_system(
+                    tenant=tenant, actor=None, api_keys_enabled=enabled
+                )
             tenants[slug] = tenant
         for email, superuser, memberships in USERS:
             user = User.objects.filter(email=email).first()
@@ -48,11 +59,19 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
             user.save()
             for slug, admin, developer in memberships:
-                Membership.objects.update_or_create(
-                    user=user,
-                    tenant=tenants[slug],
-                    defaults={"is_admin": admin, "is_developer": developer},
-                )
+                membership = Membership.objects.filter(user=user, tenant=tenants[slug]).first()
+                if membership is None:
+                    services.member_add(
+                        tenant=tenants[slug],
+                        email=email,
+                        is_admin=admin,
+                        is_developer=developer,
+                        actor=None,
+                    )
+                else:
+                    services.member_set_roles(
+                        membership=membership, is_admin=admin, is_developer=developer, actor=None
+                    )
         self._seed_keys(tenants["acme"])
         self._seed_customers(tenants["acme"])
         self._seed_traffic(tenants["acme"])
@@ -70,7 +89,6 @@ class Command(BaseCommand):
 
     def _seed_keys(self, tenant: Tenant) -> None:
         """A handful of acme keys in every state. Their secrets are thrown away."""
-        from apikeys import services
         from apikeys.models import ApiKey, today
 
         developer = Membership.objects.get(tenant=tenant, user__email="dev@acme.test")
@@ -87,7 +105,7 @@ class Command(BaseCommand):
         for name, environment, scopes, days in keys:
             if ApiKey.objects.filter(tenant=tenant, owner=developer.user, name=name).exists():
                 continue
-            key, _ = services.api_key_create(
+            key, _ = key_services.api_key_create(
                 membership=developer,
                 name=name,
                 environment=environment,
@@ -95,12 +113,13 @@ class Command(BaseCommand):
                 expires_on=soon if days is None else today() + timedelta(days=days),
             )
             if name == "Telemetry collector":
-                services.api_key_disable(key=key, membership=developer)
+                key_services.api_key_disable(key=key, membership=developer)
             elif name == "Old billing export":
-                services.api_key_revoke(key=key, membership=admin)
+                key_services.api_key_revoke(key=key, membership=admin)
             elif name == "Legacy import":
                 # Expired: the policy refuses past dates, so move it there directly.
                 ApiKey.objects.filter(pk=key.pk).update(expires_on=today() - timedelta(days=5))
+                keystate.changed(key_ids=[key.key_id])
 
     def _seed_customers(self, tenant: Tenant) -> None:
         """Customers with licences and 60 days of seat usage in production and staging."""
@@ -199,7 +218,6 @@ class Command(BaseCommand):
 
     def _seed_service_keys(self) -> None:
         """One active, one revoked and one expired service key (secrets thrown away)."""
-        from apikeys import services
         from apikeys.models import ServiceApiKey, today
 
         root = User.objects.get(email="root@keyward.test")
@@ -210,14 +228,14 @@ class Command(BaseCommand):
         ]:
             if ServiceApiKey.objects.filter(service_name=name).exists():
                 continue
-            key, _ = services.service_key_create(
+            key, _ = key_services.service_key_create(
                 service_name=name,
                 description=description,
                 expires_on=today() + timedelta(days=180),
                 actor=root,
             )
             if name == "erp-sync":
-                services.service_key_revoke(key=key, actor=root)
+                key_services.service_key_revoke(key=key, actor=root)
             elif name == "legacy-billing":
                 ServiceApiKey.objects.filter(pk=key.pk).update(
                     expires_on=today() - timedelta(days=3)
