@@ -6,6 +6,7 @@ that cached the key before the stall and made no request during it refuses the k
 Each test starts its own redis-server and stops it with SIGSTOP; three `Verifier`s stand for
 three workers that share only Redis and the database."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -195,16 +196,12 @@ class _Link:
 
     @staticmethod
     def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
-        except OSError:
-            pass
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def test_a_change_redis_could_not_hear_of_is_retried_until_it_has_it(
