@@ -5,9 +5,12 @@ transaction and publishes what it changes to the API's workers."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from apikeys import services as key_services
 from portal.http import client_ip
 from tenants import services
@@ -228,6 +231,32 @@ class MembershipAdmin(admin.ModelAdmin):
                 "Kept the last admin of their tenant: " + ", ".join(skipped) + ".",
                 messages.WARNING,
             )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class MemberAwareUserAdmin(UserAdmin):
+    """Deleting a user removes their memberships through the service first: each writes its
+    event and revokes the keys it gave (accounts knows nothing of tenants, so it lives here)."""
+
+    actions = None  # deletion one by one, through delete_model
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        base = super().has_delete_permission(request, obj)
+        # The last admin of a tenant stays, as in the portal: make someone else admin first.
+        return base and (
+            obj is None or not any(_is_last_admin(m) for m in obj.memberships.filter(is_admin=True))
+        )
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        for membership in obj.memberships.select_related("tenant", "user"):
+            services.member_remove(
+                membership=membership, actor=request.user, ip_address=client_ip(request)
+            )
+        super().delete_model(request, obj)
 
 
 @admin.register(Event)

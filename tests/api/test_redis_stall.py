@@ -237,3 +237,21 @@ def test_a_restarted_redis_never_matches_a_record_cached_before_it(redis_server,
     ApiKey.objects.update(is_active=False)
     assert keystate.state().publish([ApiKey.objects.get().key_id], tenant=False)
     assert not _works(worker, key)
+
+
+def test_a_writer_connects_before_its_commit_so_publishing_is_one_round_trip(
+    redis_server, new_key, developer
+):
+    from django.db import transaction
+
+    from apikeys import services
+    from tenants.models import Membership
+
+    new_key()
+    keystate.reset_state()  # a fresh process: no connection yet
+    state = keystate.state()
+    with transaction.atomic():
+        services.api_key_disable(
+            key=ApiKey.objects.get(), membership=Membership.objects.get(user=developer)
+        )
+        assert getattr(state._local, "connection", None) is not None  # made before the commit

@@ -258,3 +258,19 @@ def test_no_key_state_rides_on_model_signals():
     # `.update()` and raw SQL skip post_save: the services publish explicitly instead.
     for model in (ApiKey, Tenant, Membership):
         assert not post_save.has_listeners(model), model
+
+
+def test_deleting_a_user_removes_their_memberships_through_the_service(root_client, member):
+    url = reverse("admin:accounts_user_delete", args=[member.pk])
+    token = csrf_token_for(root_client, url)
+    response = root_client.post(url, {"post": "yes"}, headers={"X-CSRFToken": token})
+    assert response.status_code == 302
+    event = Event.objects.get(action=Event.Action.MEMBER_REMOVED)
+    assert event.target_name == "member@acme.test"
+    assert not Membership.objects.filter(user_id=member.pk).exists()
+
+
+def test_the_last_admin_of_a_tenant_cannot_be_deleted_as_a_user(root_client, admin):
+    url = reverse("admin:accounts_user_delete", args=[admin.pk])
+    assert root_client.get(url).status_code == 403
+    assert Membership.objects.filter(user=admin).exists()
