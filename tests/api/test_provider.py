@@ -133,6 +133,24 @@ def test_every_bad_token_is_refused_with_a_401_problem(admin_client, managed):
         assert response["WWW-Authenticate"].startswith("Bearer"), name
 
 
+def test_a_key_or_a_token_in_the_provider_url_is_refused(admin_client, managed, new_key):
+    pem, kid, _ = _generate(admin_client)
+    token = _token(pem, kid)
+    platform_key = new_key()
+    for query in (
+        f"?{platform_key}",
+        f"?q={platform_key}",
+        f"?access_token={token}",
+        f"?period=daily&x={token}",
+        f"?{token}",
+    ):
+        response = _call(_token(pem, kid), query)
+        assert response.status_code == 401, query
+        assert response.json()["title"] == "API key in the URL"
+        assert token not in response.content.decode()
+    assert _call(_token(pem, kid), "?period=daily").status_code == 200
+
+
 def test_a_replayed_jti_is_refused(admin_client, managed):
     pem, kid, _ = _generate(admin_client)
     token = _token(pem, kid, jti="one-time")
