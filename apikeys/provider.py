@@ -1,8 +1,10 @@
 """Provider API credentials (DESIGN section 5): an Ed25519 key pair per tenant, of which only
 the public key is kept, and the short-lived JWTs an integration signs with the private one."""
 
+import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +23,7 @@ from tenants.services import event_record
 MAX_LIFETIME = 300  # seconds between iat and exp
 LEEWAY = 30  # clock skew tolerated on exp / iat
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KID_PATTERN = re.compile(r"pk_[0-9A-Za-z]{16}")  # what provider_key_generate makes
 
 
 def _require_admin(membership: Membership) -> None:
@@ -110,6 +113,24 @@ class TokenRefused(Exception):
         self.detail = detail
 
 
+def _not_proven() -> TokenRefused:
+    """Until the signature is proven, an unknown `kid` and a wrong signature read the same."""
+    return TokenRefused(
+        "Invalid signature", "The token is not signed by a Provider API key with this `kid`."
+    )
+
+
+@lru_cache(maxsize=1)
+def _unknown_key_pem() -> str:
+    """A public key whose private half was never kept: no signature verifies against it."""
+    return (
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
 def verify_token(token: str) -> ProviderCaller:
     """The tenant a Provider API token speaks for, or TokenRefused saying why."""
     try:
@@ -121,18 +142,18 @@ def verify_token(token: str) -> ProviderCaller:
     kid = header.get("kid")
     key = (
         ProviderKey.objects.select_related("tenant").filter(kid=kid).first()
-        if isinstance(kid, str)
+        if isinstance(kid, str) and KID_PATTERN.fullmatch(kid)
         else None
     )
-    if key is None:
-        raise TokenRefused("Unknown key", "No Provider API key has this `kid`.")
+    # An unknown `kid` is checked against a key nobody holds, so it fails the way a wrong
+    # signature does, after the same work: nothing tells which `kid`s exist.
     try:
         claims = jwt.decode(
             token,
-            key.public_key_pem,
+            key.public_key_pem if key is not None else _unknown_key_pem(),
             algorithms=["EdDSA"],
             audience=settings.PROVIDER_API_AUDIENCE,
-            issuer=key.tenant.slug,
+            issuer=key.tenant.slug if key is not None else "",
             leeway=LEEWAY,
             options={"require": ["exp", "iat", "iss", "aud"]},
         )
@@ -145,9 +166,11 @@ def verify_token(token: str) -> ProviderCaller:
     except jwt.InvalidIssuerError:
         raise TokenRefused("Wrong issuer", "`iss` must be your tenant's slug.") from None
     except jwt.InvalidSignatureError:
-        raise TokenRefused("Invalid signature", "The signature does not match the key.") from None
+        raise _not_proven() from None
     except jwt.InvalidTokenError as exc:
         raise TokenRefused("Invalid token", str(exc)) from None
+    if key is None:  # unreachable: no token verifies against the unknown key
+        raise _not_proven()
     # Proven: now say why a genuine token is refused.
     if key.revoked_at is not None:
         raise TokenRefused("Key revoked", "This Provider API key has been revoked.")

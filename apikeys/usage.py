@@ -9,17 +9,26 @@ holds, and the rest is written when the process exits. Writing between requests,
 a thread running beside them, keeps the two from contending for the interpreter lock (that
 contention cost more than the writes themselves). Pages that show these figures say they
 may lag.
+
+One bad row never blocks a batch (SECURITY.md 25). What a request brings (its path, its
+client address) is made storable when it is buffered: no NUL, no lone surrogate, no path
+longer than its column, no address that is not one. Should the database still refuse a
+row, the batch is written again row by row, each in a savepoint: the refused row is set
+aside with a warning and counted (`buffer.rejected`), the rest is written. A database that
+cannot be reached, or refuses every row, is an outage: the whole batch waits for a retry.
 """
 
 import atexit
+import ipaddress
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger("keyward.api")
 
@@ -58,6 +67,59 @@ def max_lag_seconds() -> int:
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
+PATH_LENGTH = 300  # RequestLog.path's max_length
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and UTF-16 halves that UTF-8 refuses
+_known_addresses: set[str] = set()  # client addresses already found to be addresses
+_MAX_KNOWN_ADDRESSES = 10_000
+
+
+def _outage_errors() -> tuple[type[Exception], ...]:
+    """Failures that say the database is out of reach or busy, not that a row is bad (the raw
+    cursors raise their driver's own classes). A closed connection shows itself anyway: the
+    savepoint of a refused row cannot be rolled back. (Not Django's InterfaceError: on SQLite
+    it means a value that cannot be bound.)"""
+    import sqlite3
+
+    kinds: list[type[Exception]] = [OperationalError, sqlite3.OperationalError]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        pass
+    else:
+        kinds += [psycopg.OperationalError, psycopg.InterfaceError]
+    return tuple(kinds)
+
+
+_OUTAGE = _outage_errors()
+
+
+def _storable_path(path: str) -> str:
+    return _UNSTORABLE.sub("\ufffd", path)[:PATH_LENGTH]
+
+
+def _storable_address(value: object) -> str | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    candidate = value.split("%", 1)[0]  # an IPv6 zone ("%eth0") is no part of an inet value
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return None
+    if candidate == value:
+        if len(_known_addresses) >= _MAX_KNOWN_ADDRESSES:
+            _known_addresses.clear()
+        _known_addresses.add(value)
+    return candidate
+
+
+def storable(entry: tuple) -> tuple:
+    """`entry` with a path and a client address that any database will store."""
+    at, tenant_id, key_pk, key_id, environment, method, path, status, latency, address = entry
+    return (
+        at, tenant_id, key_pk, key_id, environment, method,
+        _storable_path(path), status, latency, _storable_address(address),
+    )  # fmt: skip
+
 
 def _day(days_since_epoch: int) -> date:
     return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
@@ -68,6 +130,69 @@ def _by_key(item: tuple) -> tuple:
     return key_id, day
 
 
+def _insert_batch(cursor, logs: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        # COPY: several times faster than INSERTs for a batch of rows.
+        with cursor.cursor.copy(_COPY_LOG) as copy:
+            for at, tenant_id, _, *rest in logs:
+                copy.write_row((datetime.fromtimestamp(at, UTC), tenant_id, *rest))
+        return
+    # SQLite: a few multi-row INSERTs (not one statement per row), on the raw cursor with
+    # sqlite3's placeholders (Django would rewrite each).
+    for n in range(0, len(logs), _ROWS_PER_INSERT):
+        chunk = logs[n : n + _ROWS_PER_INSERT]
+        cursor.cursor.execute(
+            _INSERT_LOG + ", ".join([_SQLITE_ROW] * len(chunk)),
+            [
+                value
+                for at, tenant_id, _, *rest in chunk
+                for value in (_sqlite_stamp(at), tenant_id, *rest)
+            ],
+        )
+
+
+def _sqlite_stamp(at: float) -> str:
+    # What adapt_datetimefield_value gives, without its per-row checks.
+    return datetime.fromtimestamp(at, UTC).replace(tzinfo=None).isoformat(" ")
+
+
+def _count(cursor, logs: list[tuple]) -> None:
+    """Daily counts and last-used times of what was written."""
+    # From the raw Unix times; datetimes only where written.
+    counts: dict[tuple[int, str, int], int] = defaultdict(int)  # (tenant, key, day) -> n
+    last_used: dict[int, float] = {}
+    service_used: dict[str, float] = {}
+    for at, tenant_id, key_pk, key_id, *_ in logs:
+        if tenant_id is None:  # a service key on the system API
+            if service_used.get(key_id, 0.0) < at:
+                service_used[key_id] = at
+            continue
+        counts[(tenant_id, key_id, int(at // 86400))] += 1
+        if last_used.get(key_pk, 0.0) < at:
+            last_used[key_pk] = at
+    adapt = connection.ops.adapt_datetimefield_value
+
+    def stamp(at: float) -> object:
+        return adapt(datetime.fromtimestamp(at, UTC))
+
+    cursor.executemany(
+        _UPSERT_USAGE,
+        # Sorted, as is the UPDATE below: workers flushing at once take row locks in the
+        # same order, so they wait for each other instead of deadlocking.
+        [
+            (t, k, connection.ops.adapt_datefield_value(_day(d)), n)
+            for (t, k, d), n in sorted(counts.items(), key=_by_key)
+        ],
+    )
+    cursor.executemany(
+        _TOUCH_KEY, [(stamp(at), pk, stamp(at)) for pk, at in sorted(last_used.items())]
+    )
+    cursor.executemany(
+        _TOUCH_SERVICE_KEY,
+        [(stamp(at), key, stamp(at)) for key, at in sorted(service_used.items())],
+    )
+
+
 class UsageBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -75,10 +200,20 @@ class UsageBuffer:
         self._oldest = 0.0  # time.monotonic() of the first entry waiting
         self._retry_at = 0.0  # after a failed write: not before this time.monotonic()
         self._timer: threading.Thread | None = None
+        self.rejected = 0  # entries the database refused, set aside since the process began
 
     def record(self, entry: tuple) -> None:
         """Buffer one request: (unix time, tenant ID, key pk, key ID, environment, method,
         path, status, latency ms, client IP)."""
+        # The hot path: a few cheap looks, and work only for an entry that needs it.
+        path, address = entry[6], entry[9]
+        if (
+            len(path) > PATH_LENGTH
+            or "\x00" in path
+            or not path.isascii()
+            or (address is not None and address not in _known_addresses)
+        ):
+            entry = storable(entry)
         with self._lock:
             if not self._logs:
                 self._oldest = time.monotonic()
@@ -116,65 +251,17 @@ class UsageBuffer:
             logs, self._logs = self._logs, []
         if not logs:
             return 0
-        # Counts and last-used times from the raw Unix times; datetimes only where written.
-        counts: dict[tuple[int, str, int], int] = defaultdict(int)  # (tenant, key, day) -> n
-        last_used: dict[int, float] = {}
-        service_used: dict[str, float] = {}
-        for at, tenant_id, key_pk, key_id, *_ in logs:
-            if tenant_id is None:  # a service key on the system API
-                if service_used.get(key_id, 0.0) < at:
-                    service_used[key_id] = at
-                continue
-            counts[(tenant_id, key_id, int(at // 86400))] += 1
-            if last_used.get(key_pk, 0.0) < at:
-                last_used[key_pk] = at
         try:
-            with transaction.atomic():
-                adapt = connection.ops.adapt_datetimefield_value
-
-                def stamp(at: float) -> object:
-                    return adapt(datetime.fromtimestamp(at, UTC))
-
-                def sqlite_stamp(at: float) -> str:
-                    # What adapt_datetimefield_value gives, without its per-row checks.
-                    return datetime.fromtimestamp(at, UTC).replace(tzinfo=None).isoformat(" ")
-
-                with connection.cursor() as cursor:
-                    if connection.vendor == "postgresql":
-                        # COPY: several times faster than INSERTs for a batch of rows.
-                        with cursor.cursor.copy(_COPY_LOG) as copy:
-                            for at, tenant_id, _, *rest in logs:
-                                copy.write_row((datetime.fromtimestamp(at, UTC), tenant_id, *rest))
-                    else:
-                        # SQLite: a few multi-row INSERTs (not one statement per row), on the
-                        # raw cursor with sqlite3's placeholders (Django would rewrite each).
-                        for n in range(0, len(logs), _ROWS_PER_INSERT):
-                            chunk = logs[n : n + _ROWS_PER_INSERT]
-                            cursor.cursor.execute(
-                                _INSERT_LOG + ", ".join([_SQLITE_ROW] * len(chunk)),
-                                [
-                                    value
-                                    for at, tenant_id, _, *rest in chunk
-                                    for value in (sqlite_stamp(at), tenant_id, *rest)
-                                ],
-                            )
-                    cursor.executemany(
-                        _UPSERT_USAGE,
-                        # Sorted, as is the UPDATE below: workers flushing at once take row locks in
-                        # the same order, so they wait for each other instead of deadlocking.
-                        [
-                            (t, k, connection.ops.adapt_datefield_value(_day(d)), n)
-                            for (t, k, d), n in sorted(counts.items(), key=_by_key)
-                        ],
-                    )
-                    cursor.executemany(
-                        _TOUCH_KEY,
-                        [(stamp(at), pk, stamp(at)) for pk, at in sorted(last_used.items())],
-                    )
-                    cursor.executemany(
-                        _TOUCH_SERVICE_KEY,
-                        [(stamp(at), key, stamp(at)) for key, at in sorted(service_used.items())],
-                    )
+            with transaction.atomic(), connection.cursor() as cursor:
+                try:
+                    with transaction.atomic():  # a savepoint: a refused row spoils only it
+                        _insert_batch(cursor, logs)
+                    written = logs
+                except _OUTAGE:
+                    raise
+                except Exception:
+                    written = self._insert_one_by_one(cursor, logs)
+                _count(cursor, written)
         except Exception:
             # Keep the batch for the next attempt (bounded, so a long outage cannot eat memory).
             logger.exception("Could not write %d API request log entries; will retry", len(logs))
@@ -182,7 +269,48 @@ class UsageBuffer:
                 self._logs = (logs + self._logs)[-settings.API_LOG_BATCH_SIZE * 100 :]
                 self._retry_at = time.monotonic() + settings.API_LOG_FLUSH_SECONDS
             return 0
-        return len(logs)
+        return len(written)
+
+    def _insert_one_by_one(self, cursor, logs: list[tuple]) -> list[tuple]:
+        """After a batch failed: each entry in its own savepoint; the refused are set aside.
+
+        An outage (or a savepoint that cannot be rolled back) raises, and so does a batch of
+        which no entry could be written: a database refusing everything is not a bad row."""
+        adapt = connection.ops.adapt_datetimefield_value
+        written, refused = [], []
+        for entry in logs:
+            at, tenant_id, _, *rest = entry
+            savepoint = connection.savepoint()
+            try:
+                cursor.execute(
+                    _INSERT_LOG + "(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (adapt(datetime.fromtimestamp(at, UTC)), tenant_id, *rest),
+                )
+            except _OUTAGE:
+                raise
+            except Exception as error:
+                connection.savepoint_rollback(savepoint)
+                refused.append((entry, error))
+            else:
+                connection.savepoint_commit(savepoint)
+                written.append(entry)
+        if not written:
+            raise refused[0][1]
+        for entry, error in refused:
+            _, _, _, key_id, environment, method, _, status, *_ = entry
+            # Neither the path nor the database's message: both may repeat what was sent.
+            logger.warning(
+                "Set aside an API request log entry the database refused (%s): key %s, %s %s, "
+                "status %s",
+                type(error).__name__,
+                key_id,
+                environment,
+                method,
+                status,
+            )
+        with self._lock:
+            self.rejected += len(refused)
+        return written
 
     def _start_timer(self) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ The order matters:
 
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -109,11 +110,21 @@ def bearer_key(header: str) -> str | None:
     return key if scheme.lower() == "bearer" and key else None
 
 
+# The key format anywhere in a string, even glued to other word characters (`x_kw_live_…`).
+_KEY_ANYWHERE = re.compile(
+    rf"kw_(?:{'|'.join(keyformat.ENV_PREFIXES)})_[0-9A-Za-z]{{{keyformat.ID_LENGTH}}}_"
+    rf"[0-9A-Za-z]{{{keyformat.SECRET_LENGTH + keyformat.CHECKSUM_LENGTH}}}"
+)
+
+
 def key_in_query(query: dict) -> bool:
+    """Whether a query string carries a key: a parameter named like one, or a parameter
+    name or value in the key format (`?kw_live_…` with no value counts)."""
     return any(
-        name.lower() in _URL_KEY_PARAMS or keyformat.KEY_PATTERN.search(value)
+        name.lower() in _URL_KEY_PARAMS
+        or _KEY_ANYWHERE.search(name)
+        or any(_KEY_ANYWHERE.search(value) for value in values)
         for name, values in query.lists()
-        for value in values
     )
 
 

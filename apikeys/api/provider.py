@@ -1,6 +1,8 @@
 """`/api/provider/v1/`: usage of every managed customer, for JWTs signed with the tenant's
 Provider API key (apikeys.provider)."""
 
+import re
+
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -9,7 +11,18 @@ from apikeys.api.endpoint import ok
 from apikeys.api.problems import ApiError, problem
 from apikeys.api.views import usage_params, usage_rows
 from apikeys.provider import TokenRefused, verify_token
+from apikeys.verification import IN_URL, key_in_query
 from customers.models import Customer
+
+# A JWT (base64url of `{"...`, twice, then a signature) in the query string is a leaked token.
+_JWT = re.compile(r"eyJ[0-9A-Za-z_-]*\.eyJ[0-9A-Za-z_-]*\.")
+
+
+def _credential_in_query(request: HttpRequest) -> bool:
+    """A key or a token in the query string, as a parameter's name or value."""
+    return key_in_query(request.GET) or any(
+        _JWT.search(text) for name, values in request.GET.lists() for text in (name, *values)
+    )
 
 
 @csrf_exempt
@@ -18,6 +31,8 @@ def usage(request: HttpRequest) -> HttpResponse:
         response = problem(405, "Use GET on this path.")
         response["Allow"] = "GET"
         return response
+    if request.META.get("QUERY_STRING") and _credential_in_query(request):
+        return problem(IN_URL.status, IN_URL.detail, title=IN_URL.title)
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return problem(

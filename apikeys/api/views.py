@@ -327,12 +327,16 @@ def _job_json(job, environment: str) -> dict:
 
 
 def _job(caller: Caller, job_id: str):
+    """A job of the caller's tenant and environment. A key limited to some customers sees
+    only the jobs it started itself: another key's export or import may hold any customer
+    of the tenant. (A key without that limit sees every customer, so every job.)"""
     from jobs.models import Job
 
+    jobs = Job.objects.filter(tenant_id=caller.tenant_id, environment=caller.environment)
+    if caller.key.customer_scope:
+        jobs = jobs.filter(key_id=caller.key.key_id)
     try:
-        return Job.objects.get(
-            pk=job_id, tenant_id=caller.tenant_id, environment=caller.environment
-        )
+        return jobs.get(pk=job_id)
     except (Job.DoesNotExist, ValueError, ValidationError):
         raise ApiError(404, "No job with this ID is visible to this key.") from None
 

@@ -75,6 +75,14 @@ def test_a_key_in_the_url_is_refused(api, new_key):
         assert key not in body["detail"]
 
 
+def test_a_key_as_a_query_parameter_name_or_inside_a_value_is_refused_too(api, new_key):
+    key = new_key()
+    for query in (f"?{key}", f"?{key}=1", f"?x_{key}=1", f"?page=1&q=prefix_{key}"):
+        body = _refused(api("GET", "/me" + query, key), "API key in the URL")
+        assert key not in body["detail"]
+    assert api("GET", "/me?page=1", key).status_code == 200
+
+
 def test_service_keys_are_refused_on_the_tenant_api(api, db):
     _refused(api("GET", "/me", keyformat.generate("svc")), "Invalid API key")
 

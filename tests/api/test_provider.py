@@ -133,6 +133,68 @@ def test_every_bad_token_is_refused_with_a_401_problem(admin_client, managed):
         assert response["WWW-Authenticate"].startswith("Bearer"), name
 
 
+def test_an_unknown_kid_and_a_wrong_signature_get_the_same_answer(
+    admin_client, managed, monkeypatch
+):
+    from apikeys import provider
+
+    pem, kid, _ = _generate(admin_client)
+    checked = []
+    decode = jwt.decode
+
+    def spy(token, key, **options):
+        checked.append(key)
+        return decode(token, key, **options)
+
+    monkeypatch.setattr(provider.jwt, "decode", spy)
+    answers = [
+        _call(token)
+        for token in (
+            _token(_other_pem(), kid),  # a real kid, the wrong signature
+            _token(pem, "pk_" + "0" * 16),  # an unknown kid of the right shape
+            _token(pem, "pk_unknown"),  # an unknown kid of any shape
+            jwt.encode({"iss": "acme", "aud": AUDIENCE}, pem, algorithm="EdDSA"),  # no kid
+        )
+    ]
+    first = answers[0]
+    assert first.status_code == 401 and first.json()["title"] == "Invalid signature"
+    for answer in answers[1:]:
+        assert (answer.status_code, answer.content) == (first.status_code, first.content)
+        assert answer.headers == first.headers
+    # Every one of them had a signature checked against some public key (the same work).
+    assert len(checked) == 4 and all("PUBLIC KEY" in key for key in checked)
+
+
+def test_after_the_signature_is_proven_the_refusal_says_why(admin_client, managed):
+    pem, kid, _ = _generate(admin_client)
+    now = int(time.time())
+    for claims, title in (
+        ({"iat": now - 1000, "exp": now - 400}, "Token expired"),
+        ({"aud": "someone-else"}, "Wrong audience"),
+        ({"iss": "globex"}, "Wrong issuer"),
+        ({"exp": now + 3600}, "Token lifetime too long"),
+    ):
+        assert _call(_token(pem, kid, **claims)).json()["title"] == title
+
+
+def test_a_key_or_a_token_in_the_provider_url_is_refused(admin_client, managed, new_key):
+    pem, kid, _ = _generate(admin_client)
+    token = _token(pem, kid)
+    platform_key = new_key()
+    for query in (
+        f"?{platform_key}",
+        f"?q={platform_key}",
+        f"?access_token={token}",
+        f"?period=daily&x={token}",
+        f"?{token}",
+    ):
+        response = _call(_token(pem, kid), query)
+        assert response.status_code == 401, query
+        assert response.json()["title"] == "API key in the URL"
+        assert token not in response.content.decode()
+    assert _call(_token(pem, kid), "?period=daily").status_code == 200
+
+
 def test_a_replayed_jti_is_refused(admin_client, managed):
     pem, kid, _ = _generate(admin_client)
     token = _token(pem, kid, jti="one-time")

@@ -4,7 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -157,6 +157,106 @@ def test_after_a_failed_write_the_batch_is_kept_and_retried_later_not_on_every_r
     buffer._retry_at = 0.0  # the retry delay has passed
     api("GET", "/me", key)
     assert RequestLog.objects.count() == 3
+
+
+def test_a_poisoned_request_is_stored_cleaned_and_the_hundred_after_it_all_count(
+    api, new_key, settings
+):
+    key = new_key(rate_limit=1000)
+    key_id = keyformat.parse(key).key_id
+    assert api("GET", "/jobs/bad%00id", key).status_code == 404  # a NUL byte in the path
+    api("GET", "/me", key, REMOTE_ADDR="not-an-ip")  # a client address that is none
+    api("GET", "/me", key, REMOTE_ADDR="fe80::1%eth0")  # an IPv6 zone: no inet value
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    api("GET", "/me", key, HTTP_X_FORWARDED_FOR="<script>")  # as a proxy passed it on
+    settings.AXES_IPWARE_PROXY_COUNT = None
+    entry = _entry_for(key)
+    buffer.record((time.time(), *entry[:5], "/api/production/v1/customers/\udc80", *entry[6:]))
+    buffer.record((time.time(), *entry[:5], "/" + "x" * 10_000, *entry[6:]))
+    for _ in range(100):
+        assert api("GET", "/me", key, REMOTE_ADDR="203.0.113.9").status_code == 200
+    rejected = buffer.rejected
+    assert buffer.flush() == 106
+    assert buffer.rejected == rejected and buffer.pending() == 0
+    good = RequestLog.objects.filter(path="/api/production/v1/me", client_ip="203.0.113.9")
+    assert good.count() == 100
+    cleaned = RequestLog.objects.exclude(client_ip="203.0.113.9")
+    assert sorted((log.path[:40], str(log.client_ip)) for log in cleaned) == sorted(
+        [
+            ("/api/production/v1/jobs/bad\ufffdid", "127.0.0.1"),
+            ("/api/production/v1/me", "None"),
+            ("/api/production/v1/me", "fe80::1"),
+            ("/api/production/v1/me", "None"),
+            ("/api/production/v1/customers/\ufffd", "None"),
+            ("/" + "x" * 39, "None"),
+        ]
+    )
+    assert max(len(log.path) for log in cleaned) == RequestLog._meta.get_field("path").max_length
+    assert KeyUsageDay.objects.get(key_id=key_id).requests == 106
+    assert ApiKey.objects.get(key_id=key_id).last_used_at is not None
+
+
+def test_a_row_the_database_refuses_is_set_aside_counted_and_the_rest_written(api, new_key, caplog):
+    key = new_key(rate_limit=1000)
+    key_id = keyformat.parse(key).key_id
+    entry = _entry_for(key)
+    # As if cleaning had missed something: rows no database takes, straight into the buffer.
+    buffer._logs.append((time.time(), *entry[:6], -1, *entry[7:]))  # a negative status
+    buffer._logs.append((time.time(), *entry[:5], "/\udc80-secretish", *entry[6:]))
+    if connection.vendor == "postgresql":  # SQLite stores a NUL; PostgreSQL refuses it
+        buffer._logs.append((time.time(), *entry[:5], "/\x00-secretish", *entry[6:]))
+    poisoned = len(buffer._logs)
+    for _ in range(100):
+        api("GET", "/me", key)
+    rejected = buffer.rejected
+    with caplog.at_level("WARNING", logger="keyward.api"):
+        assert buffer.flush() == 100
+    assert buffer.rejected == rejected + poisoned and buffer.pending() == 0
+    assert RequestLog.objects.filter(path="/api/production/v1/me").count() == 100
+    assert RequestLog.objects.count() == 100
+    assert KeyUsageDay.objects.get(key_id=key_id).requests == 100
+    assert ApiKey.objects.get(key_id=key_id).last_used_at is not None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == poisoned and all(key_id in w for w in warnings)
+    assert "secretish" not in caplog.text and key not in caplog.text
+    # The next batch is written whole, as usual.
+    api("GET", "/me", key)
+    assert buffer.flush() == 1
+
+
+def test_a_batch_that_fails_because_the_database_is_down_is_kept_whole_and_retried(
+    api, new_key, monkeypatch
+):
+    key = new_key(rate_limit=1000)
+
+    def unreachable(cursor, logs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(usage, "_insert_batch", unreachable)
+    for _ in range(5):
+        api("GET", "/me", key)
+    rejected = buffer.rejected
+    assert buffer.flush() == 0
+    assert buffer.pending() == 5 and buffer.rejected == rejected  # nothing set aside
+    assert not RequestLog.objects.exists() and not KeyUsageDay.objects.exists()
+    monkeypatch.undo()
+    assert buffer.flush() == 5
+    assert RequestLog.objects.count() == 5
+
+
+def test_a_batch_of_which_no_row_can_be_written_is_kept_not_thrown_away(api, new_key):
+    key = new_key()
+    entry = _entry_for(key)
+    for _ in range(3):  # a database refusing every row is an outage, not three bad rows
+        buffer._logs.append((time.time(), *entry[:6], -1, *entry[7:]))
+    rejected = buffer.rejected
+    assert buffer.flush() == 0
+    assert buffer.pending() == 3 and buffer.rejected == rejected
+    # Once good rows come along, the bad ones are set aside and the good written.
+    buffer._retry_at = 0.0
+    api("GET", "/me", key)
+    assert buffer.flush() == 1
+    assert buffer.rejected == rejected + 3 and RequestLog.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

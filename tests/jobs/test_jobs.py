@@ -104,6 +104,46 @@ def test_jobs_are_visible_only_to_keys_of_the_same_tenant_and_environment(
     assert api("GET", "/jobs/not-a-uuid", key).status_code == 404
 
 
+def test_a_key_limited_to_customers_sees_only_the_jobs_it_started(
+    api, new_key, customers, django_capture_on_commit_callbacks
+):
+    initech = customers["Initech"].public_id
+    everyone = new_key()
+    export_url = _start(
+        api, everyone, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )["Location"]
+    import_url = _import(api, everyone, django_capture_on_commit_callbacks, [{"name": "New"}])[
+        "Location"
+    ]
+    scoped = new_key(customer_scope=[initech])
+    for url in (export_url, export_url + "/download", import_url):
+        refused = api("GET", url, scoped)
+        assert refused.status_code == 404, url
+        assert refused["Content-Type"] == "application/problem+json"
+        assert "Hooli" not in refused.content.decode()
+    # Its own export it reads and downloads; a key with the same limit does not.
+    own_url = _start(
+        api, scoped, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )["Location"]
+    assert api("GET", own_url, scoped).json()["status"] == "succeeded"
+    assert api("GET", own_url + "/download", scoped).status_code == 200
+    twin = new_key(customer_scope=[initech])
+    assert api("GET", own_url, twin).status_code == 404
+    assert api("GET", own_url + "/download", twin).status_code == 404
+
+
+def test_a_key_without_a_customer_limit_sees_every_job_of_its_environment(
+    api, new_key, customers, django_capture_on_commit_callbacks
+):
+    scoped = new_key(customer_scope=[customers["Initech"].public_id])
+    job_url = _start(
+        api, scoped, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )["Location"]
+    everyone = new_key()
+    assert api("GET", job_url, everyone).status_code == 200
+    assert api("GET", job_url + "/download", everyone).status_code == 200
+
+
 def test_export_requests_are_validated(api, new_key):
     key = new_key()
     for body in (

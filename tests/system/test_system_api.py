@@ -145,3 +145,11 @@ def test_the_admin_host_serves_only_the_admin_and_the_portal_host_no_admin(
     assert system.get("/t/acme/", HTTP_HOST="system.keyward.test").status_code == 404
     assert system.get("/accounts/sign-in/", HTTP_HOST="system.keyward.test").status_code == 404
     assert reverse("admin:index") == "/system/"
+
+
+def test_a_service_key_in_the_url_is_refused_as_a_parameter_name_or_value(service_key, acme):
+    for query in (f"?{service_key}", f"?{service_key}=1", f"?q={service_key}"):
+        response = call("GET", "/tenants" + query, service_key)
+        assert response.status_code == 401, query
+        assert response.json()["title"] == "API key in the URL"
+    assert call("GET", "/tenants", service_key).status_code == 200
