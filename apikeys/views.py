@@ -26,6 +26,7 @@ from apikeys.models import ApiKey, Environment, ProviderKey
 from portal.charts import daily_bars
 from portal.htmx import render_page, swap_and_close
 from portal.http import client_ip
+from portal.inputs import whole_number
 from portal.pagination import CappedPaginator
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
@@ -35,9 +36,8 @@ MY_KEYS_PAGE_SIZE = 50
 
 
 def _page_size(params: QueryDict) -> int:
-    try:
-        size = int(params.get("per_page", PAGE_SIZES[0]))
-    except ValueError:
+    size = whole_number(params.get("per_page"))
+    if size is None:
         return PAGE_SIZES[0]
     return min(max(size, PAGE_SIZES[0]), PAGE_SIZES[-1])
 
