@@ -1,6 +1,7 @@
 """Provider API credentials (DESIGN section 5): an Ed25519 key pair per tenant, of which only
 the public key is kept, and the short-lived JWTs an integration signs with the private one."""
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from tenants.services import event_record
 MAX_LIFETIME = 300  # seconds between iat and exp
 LEEWAY = 30  # clock skew tolerated on exp / iat
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KID = re.compile(r"pk_[0-9A-Za-z]{16}")
 
 
 def _require_admin(membership: Membership) -> None:
@@ -114,14 +116,14 @@ def verify_token(token: str) -> ProviderCaller:
     """The tenant a Provider API token speaks for, or TokenRefused saying why."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
+    except (jwt.InvalidTokenError, RecursionError):  # RecursionError: a deeply nested header
         raise TokenRefused("Invalid token", "The token is not a JWT.") from None
     if header.get("alg") != "EdDSA":
         raise TokenRefused("Invalid token", "Sign the token with EdDSA (Ed25519).")
     kid = header.get("kid")
     key = (
         ProviderKey.objects.select_related("tenant").filter(kid=kid).first()
-        if isinstance(kid, str)
+        if isinstance(kid, str) and KID.fullmatch(kid)  # no NUL or junk reaches the database
         else None
     )
     if key is None:
