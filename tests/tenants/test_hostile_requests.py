@@ -5,11 +5,12 @@ from django.test import Client
 
 from apikeys.models import ApiKey
 from tenants.context_processors import tenant_navigation
+from tests.helpers import csrf_token_for, htmx_headers
 
 EVERY_KIND_OF_URL = [
     "/",
     "/favicon.ico",
-    "/accounts/login/",
+    "/accounts/sign-in/",
     "/t/acme/",
     "/t/acme/keys/",
     "/api/health",
@@ -33,7 +34,7 @@ def test_a_host_outside_allowed_hosts_is_a_plain_400_on_every_url(admin, signed_
         assert response.status_code == 400, (url, response.status_code)
         assert "Bad request" in response.content.decode()
     # A POST too: the refusal comes before CSRF, sessions and sign-in.
-    assert client.post("/accounts/login/", HTTP_HOST="evil.example").status_code == 400
+    assert client.post("/accounts/sign-in/", HTTP_HOST="evil.example").status_code == 400
 
 
 def test_the_navigation_context_is_empty_before_authentication_ran(rf):
@@ -53,7 +54,7 @@ def test_the_navigation_context_is_empty_before_authentication_ran(rf):
         "/t/acme/keys/%00/",
         "/t/acme/customers/cus_%00/",
         "/t/acme%00/",
-        "/accounts/login/?next=/%00",
+        "/accounts/sign-in/?next=/%00",
     ],
 )
 def test_a_nul_in_a_portal_query_string_or_path_is_a_400(admin, client_for, url):
@@ -90,3 +91,13 @@ def test_portal_page_numbers_with_anything_but_ascii_digits_show_the_first_defau
 def test_a_console_page_size_is_read_from_ascii_digits(admin, client_for, acme):
     page = client_for(admin).get("/t/acme/keys/", {"per_page": "100"}).context["page"]
     assert page.paginator.per_page == 100 and not ApiKey.objects.exists()
+
+
+def test_a_posted_key_id_that_cannot_exist_never_reaches_the_database(admin, client_for, acme):
+    client = client_for(admin)
+    token = csrf_token_for(client, "/t/acme/keys/")
+    for key_ids in [["a\x00b"], ["x" * 5000], ["abc\u202edefgh"]]:
+        response = client.post(
+            "/t/acme/keys/revoke/", {"key": key_ids, "confirm": "yes"}, headers=htmx_headers(token)
+        )
+        assert response.status_code == 200
