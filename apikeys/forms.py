@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from apikeys.models import MAX_RATE_LIMIT, Environment, Scope, today
@@ -111,10 +112,16 @@ class TenantSettingsForm(forms.ModelForm):
             "max_keys_per_user",
             "default_rate_limit",
         ]
-        widgets = {
-            "max_keys_per_user": forms.NumberInput(attrs={"min": 1, "max": 1000}),
-            "max_expiration_days": forms.NumberInput(attrs={"min": 1}),
-        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The inputs' min and max are the model's validators: what the server enforces.
+        for name, field in self.fields.items():
+            for validator in TenantSettings._meta.get_field(name).validators:
+                if isinstance(validator, MinValueValidator):
+                    field.widget.attrs["min"] = validator.limit_value
+                elif isinstance(validator, MaxValueValidator):
+                    field.widget.attrs["max"] = validator.limit_value
 
 
 STATUS_FILTERS = [

@@ -30,6 +30,7 @@ KEY_PATTERN = re.compile(
     rf"(?P<secret>[0-9A-Za-z]{{{SECRET_LENGTH}}})(?P<checksum>[0-9A-Za-z]{{{CHECKSUM_LENGTH}}})\b"
 )
 MAX_KEY_LENGTH = 3 + 4 + 1 + ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH
+KEY_ID_PATTERN = re.compile(rf"[0-9A-Za-z]{{{ID_LENGTH}}}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.text import validate_name
 from tenants.models import Tenant
 
 MAX_RATE_LIMIT = 100_000
@@ -106,7 +107,7 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_keys"
     )
     key_id = models.CharField("key ID", max_length=16, unique=True)
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_name])
     description = models.TextField(max_length=1000, blank=True)
     environment = models.CharField(max_length=16, choices=Environment.choices)
     scopes = models.CharField("permissions", max_length=200)
@@ -281,6 +282,7 @@ class ServiceApiKey(models.Model):
         "service name",
         max_length=100,
         unique=True,
+        validators=[validate_name],
         help_text="Unique identifier of the service that will use this key "
         "(e.g. inventory-service).",
     )

@@ -135,14 +135,14 @@ def verify_token(token: str) -> ProviderCaller:
     """The tenant a Provider API token speaks for, or TokenRefused saying why."""
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.InvalidTokenError:
+    except (jwt.InvalidTokenError, RecursionError):  # RecursionError: a deeply nested header
         raise TokenRefused("Invalid token", "The token is not a JWT.") from None
     if header.get("alg") != "EdDSA":
         raise TokenRefused("Invalid token", "Sign the token with EdDSA (Ed25519).")
     kid = header.get("kid")
     key = (
         ProviderKey.objects.select_related("tenant").filter(kid=kid).first()
-        if isinstance(kid, str) and KID_PATTERN.fullmatch(kid)
+        if isinstance(kid, str) and KID_PATTERN.fullmatch(kid)  # no NUL or junk is queried
         else None
     )
     # An unknown `kid` is checked against a key nobody holds, so it fails the way a wrong

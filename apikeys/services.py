@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys import keyformat, keystate
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
+from portal.text import check_name
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
 
@@ -46,6 +47,8 @@ def _check_name_and_description(name: str, description: str) -> dict[str, str]:
         errors["name"] = "Give the key a name."
     elif len(name) > NAME_MAX:
         errors["name"] = f"A name has at most {NAME_MAX} characters."
+    elif (message := check_name(name)) is not None:
+        errors["name"] = message
     if len(description) > DESCRIPTION_MAX:
         errors["description"] = f"A description has at most {DESCRIPTION_MAX} characters."
     return errors
@@ -447,6 +450,8 @@ def service_key_create(
         errors["service_name"] = "Service name is required."
     elif len(service_name) > 100:
         errors["service_name"] = "A service name has at most 100 characters."
+    elif (message := check_name(service_name)) is not None:
+        errors["service_name"] = message
     elif ServiceApiKey.objects.filter(service_name__iexact=service_name).exists():
         errors["service_name"] = "A key for a service with this name already exists."
     if len(description) > DESCRIPTION_MAX:

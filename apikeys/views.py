@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from apikeys import provider, selectors, services, usage
+from apikeys import keyformat, provider, selectors, services, usage
 from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
@@ -26,6 +26,7 @@ from apikeys.models import ApiKey, Environment, ProviderKey
 from portal.charts import daily_bars
 from portal.htmx import render_page, swap_and_close
 from portal.http import client_ip
+from portal.inputs import whole_number
 from portal.pagination import CappedPaginator
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
@@ -35,9 +36,8 @@ MY_KEYS_PAGE_SIZE = 50
 
 
 def _page_size(params: QueryDict) -> int:
-    try:
-        size = int(params.get("per_page", PAGE_SIZES[0]))
-    except ValueError:
+    size = whole_number(params.get("per_page"))
+    if size is None:
         return PAGE_SIZES[0]
     return min(max(size, PAGE_SIZES[0]), PAGE_SIZES[-1])
 
@@ -367,7 +367,12 @@ def key_roll(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
 @tenant_view(Role.ADMIN)
 def bulk_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
     """Step one (no `confirm`): name how many keys will go. Step two: revoke them."""
-    key_ids = request.POST.getlist("key")[: PAGE_SIZES[-1]]
+    # Only what can be a key ID reaches the query (a NUL would be a DataError on PostgreSQL).
+    key_ids = [
+        key_id
+        for key_id in request.POST.getlist("key")[: PAGE_SIZES[-1]]
+        if keyformat.KEY_ID_PATTERN.fullmatch(key_id)
+    ]
     keys = list(
         selectors.api_key_list(membership=membership)
         .filter(key_id__in=key_ids)

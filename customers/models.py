@@ -1,10 +1,13 @@
 import secrets
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apikeys.models import Environment
+from portal.text import validate_name
 from tenants.models import Tenant
+
+MAX_SEATS = 1_000_000  # seats of a licence or used on a day (the API's and schema's bound)
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -24,7 +27,7 @@ class Customer(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customers")
     environment = models.CharField(max_length=16, choices=Environment.choices)
     public_id = models.CharField("ID", max_length=20, unique=True, default=new_public_id)
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_name])
     external_id = models.CharField("external ID", max_length=100, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -52,7 +55,9 @@ class License(models.Model):
         ENTERPRISE = "enterprise", "Enterprise"
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="license")
-    seats = models.PositiveIntegerField(default=0)
+    seats = models.PositiveIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(MAX_SEATS)]
+    )
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.STANDARD)
     trial = models.BooleanField(default=False)
     not_for_resale = models.BooleanField("not for resale", default=False)
@@ -67,7 +72,9 @@ class SeatUsage(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="usage")
     day = models.DateField()
-    seats_used = models.PositiveIntegerField(validators=[MinValueValidator(0)])
+    seats_used = models.PositiveIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_SEATS)]
+    )
 
     class Meta:
         ordering = ["day"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apikeys.api.fields import plain_text
 from jobs.models import Job
+from portal.text import check_name, csv_cell
 
 logger = logging.getLogger("keyward.jobs")
 COLUMNS = [
@@ -65,18 +66,17 @@ def _usage_export(job: Job) -> None:
     for first in range(0, max(len(ids), 1), batch):
         chunk = Customer.objects.filter(pk__in=ids[first : first + batch])
         for row in usage_rows(chunk, params["period"], start, end):
-            writer.writerow(
-                [
-                    row["customer_id"],
-                    row["customer_name"],
-                    row.get("date") or row.get("month"),
-                    row["seats_used"],
-                    row["licensed_seats"],
-                    row["tier"] or "",
-                    row["trial"],
-                    row["not_for_resale"],
-                ]
-            )
+            cells = [
+                row["customer_id"],
+                row["customer_name"],
+                row.get("date") or row.get("month"),
+                row["seats_used"],
+                row["licensed_seats"],
+                row["tier"] or "",
+                row["trial"],
+                row["not_for_resale"],
+            ]
+            writer.writerow([csv_cell(cell) for cell in cells])
             written += 1
         done = min(first + batch, len(ids))
         progress = 100 if not ids else int(90 * done / len(ids))
@@ -154,6 +154,8 @@ def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:
         errors["name"] = ["This field is required."]
     elif len(name) > 200:
         errors["name"] = ["At most 200 characters."]
+    elif (message := check_name(name)) is not None:
+        errors["name"] = [message]
     external = row.get("external_id", "")
     if not isinstance(external, str) or len(external) > 100:
         errors["external_id"] = ["Must be text of at most 100 characters."]

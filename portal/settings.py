@@ -97,6 +97,8 @@ JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 MIDDLEWARE = [
     # First: sends an API request's key check to Redis before the rest of Django runs.
     "portal.middleware.ApiKeyCheckMiddleware",
+    # A NUL in the path or query string is a 400 before anything reads it.
+    "portal.inputs.RefuseNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

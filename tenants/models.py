@@ -5,11 +5,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from portal.text import validate_name
+
+MAX_EXPIRATION_DAYS = 3650  # ten years: today + this is always a date
+MAX_DEFAULT_RATE_LIMIT = 100_000  # apikeys.models.MAX_RATE_LIMIT (apikeys builds on tenants)
+
 
 class Tenant(models.Model):
     """An organisation on the platform; every tenant object hangs off one of these."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_name])
     slug = models.SlugField(max_length=50, unique=True)
     is_active = models.BooleanField(
         "active", default=True, help_text="An inactive tenant's portal and keys stop at once."
@@ -82,8 +87,9 @@ class TenantSettings(models.Model):
         null=True,
         blank=True,
         default=365,
-        validators=[MinValueValidator(1)],
-        help_text="Applies to new keys only. Leave empty for no maximum.",
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_EXPIRATION_DAYS)],
+        help_text="From 1 to 3,650 (ten years). Applies to new keys only. "
+        "Leave empty for no maximum.",
     )
     max_keys_per_user = models.PositiveIntegerField(
         "Maximum API keys per user",
@@ -94,7 +100,8 @@ class TenantSettings(models.Model):
     default_rate_limit = models.PositiveIntegerField(
         "Default rate limit (requests per minute)",
         default=60,
-        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_DEFAULT_RATE_LIMIT)],
+        help_text="From 1 to 100,000.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +112,16 @@ class TenantSettings(models.Model):
             models.CheckConstraint(
                 condition=models.Q(max_keys_per_user__gte=1, max_keys_per_user__lte=1000),
                 name="tenantsettings_max_keys_per_user_range",
+            ),
+            # Bounded so that today + the maximum is a date (a year past 9999 crashed pages).
+            models.CheckConstraint(
+                condition=models.Q(max_expiration_days__isnull=True)
+                | models.Q(max_expiration_days__gte=1, max_expiration_days__lte=3650),
+                name="tenantsettings_max_expiration_days_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(default_rate_limit__gte=1, default_rate_limit__lte=100_000),
+                name="tenantsettings_default_rate_limit_range",
             ),
         ]
 

@@ -33,6 +33,7 @@ from apikeys.verification import (
     verify_service_key,
 )
 from portal.http import client_ip
+from portal.inputs import JsonTooDeep, load_json
 
 logger = logging.getLogger("keyward.api")
 ENVIRONMENTS = frozenset(Environment.values)  # TextChoices.values builds a list per access
@@ -67,13 +68,21 @@ def json_body(request: HttpRequest) -> dict:
         raw = request.body
     except RequestDataTooBig:
         raise ApiError(413, "The request body is too large.") from None
-    try:
-        data = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "The request body is not valid JSON.") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(422, "The request body must be a JSON object.", errors={})
     return data
+
+
+def parse_json(raw: bytes) -> object:
+    """A request body's JSON (any shape), or a 400 problem: not JSON, or nested too deeply.
+    Every JSON endpoint reads its body through here."""
+    try:
+        return load_json(raw or b"null")
+    except JsonTooDeep:
+        raise ApiError(400, "The request body is nested too deeply.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
 
 
 def _rate_limit_headers(response: HttpResponse, verified: Verified) -> None:

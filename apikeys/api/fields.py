@@ -5,7 +5,11 @@ Each returns the value or records a message in `errors` under the field's name.
 
 from datetime import date
 
+from portal.text import check_name
+
 MISSING = object()
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 100
 Errors = dict[str, list[str]]
 
 
@@ -32,6 +36,15 @@ def string(data: dict, name: str, errors: Errors, *, max_length: int, required: 
     value = value.strip()
     if required and not value:
         return _fail(errors, name, "Must not be empty.")
+    return value
+
+
+def name(data: dict, field: str, errors: Errors, *, max_length: int, required: bool) -> object:
+    """A string that names something: plain text, no control or format characters, and at
+    least one visible character (portal.text.check_name)."""
+    value = string(data, field, errors, max_length=max_length, required=required)
+    if isinstance(value, str) and (message := check_name(value)) is not None:
+        return _fail(errors, field, message)
     return value
 
 

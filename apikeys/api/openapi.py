@@ -5,8 +5,9 @@ fuzzes a live server with it."""
 
 from copy import deepcopy
 
-from apikeys.models import Scope
-from customers.models import Customer, License
+from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
+from apikeys.models import MAX_RATE_LIMIT, Scope
+from customers.models import MAX_SEATS, Customer, License
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -43,18 +44,28 @@ ERRORS = {
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
 BODY_ERRORS = {
-    "400": _problem("The body is not valid JSON."),
+    "400": _problem("The body is not valid JSON, or is nested more than 32 levels deep."),
     "413": _problem("The body is too large."),
     "415": _problem("The body is not JSON."),
     "422": {"$ref": "#/components/responses/Invalid"},
 }
 NOT_FOUND = {"404": _problem("No such customer is visible to this key.")}
 CONFLICT = {"409": _problem("Another customer already has this external ID.")}
+CUSTOMER_ID_PATTERN = "^cus_[0-9A-Za-z]{12}$"
+# What portal.text.check_name refuses that a pattern can say: control and format characters
+# (bidi overrides and isolates, zero-width space...), line separators; and at least one
+# character that is neither one of those nor a space. The server refuses a little more
+# (invisible-only letters such as U+3164), never less.
+_NOT_IN_NAMES = (
+    r"\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e"
+    r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+)
+NAME_PATTERN = rf"^[^{_NOT_IN_NAMES}]*[^{_NOT_IN_NAMES}\s][^{_NOT_IN_NAMES}]*$"
 CUSTOMER_ID = {
     "name": "customer_id",
     "in": "path",
     "required": True,
-    "schema": {"type": "string", "pattern": "^cus_[0-9A-Za-z]{12}$"},
+    "schema": {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
 }
 
 
@@ -62,15 +73,20 @@ PAGE_PARAMETERS = [
     {
         "name": "page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
     },
     {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
     },
 ]
-JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+JOB_ID = {
+    "name": "job_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
 
 
 def _op(op_id: str, summary: str, scope: str | None, responses: dict, **extra) -> dict:
@@ -95,8 +111,8 @@ def _page_of(schema: str) -> dict:
         "required": ["data", "page", "per_page", "total", "has_more"],
         "properties": {
             "data": {"type": "array", "items": {"$ref": f"#/components/schemas/{schema}"}},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             "total": {"type": "integer", "minimum": 0},
             "has_more": {"type": "boolean"},
         },
@@ -139,7 +155,7 @@ SCHEMAS = {
             "name": _STRING,
             "environment": {"enum": ["production", "staging", "development"]},
             "scopes": {"type": "array", "items": {"enum": Scope.values}},
-            "rate_limit": {"type": "integer", "minimum": 1},
+            "rate_limit": {"type": "integer", "minimum": 1, "maximum": MAX_RATE_LIMIT},
             "expires_on": {"type": ["string", "null"], "format": "date"},
             "customer_scope": {"type": "array", "items": _STRING},
         },
@@ -172,7 +188,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["name"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NAME_PATTERN},
             "external_id": {"type": "string", "maxLength": 100},
             "status": {"enum": Customer.Status.values},
         },
@@ -181,7 +197,7 @@ SCHEMAS = {
     "CustomerUpdate": {
         "type": "object",
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NAME_PATTERN},
             "external_id": {"type": "string", "maxLength": 100},
             "status": {"enum": Customer.Status.values},
         },
@@ -192,7 +208,7 @@ SCHEMAS = {
         "required": ["customer_id", "seats", "tier", "trial", "not_for_resale", "updated_at"],
         "properties": {
             "customer_id": _STRING,
-            "seats": {"type": "integer", "minimum": 0},
+            "seats": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
             "tier": {"enum": [*License.Tier.values, None]},
             "trial": {"type": "boolean"},
             "not_for_resale": {"type": "boolean"},
@@ -204,7 +220,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["seats", "tier", "trial", "not_for_resale"],
         "properties": {
-            "seats": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+            "seats": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
             "tier": {"enum": License.Tier.values},
             "trial": {"type": "boolean"},
             "not_for_resale": {"type": "boolean"},
@@ -227,8 +243,8 @@ SCHEMAS = {
             "customer_name": _STRING,
             "date": {"type": "string", "format": "date"},
             "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
-            "seats_used": {"type": "integer", "minimum": 0},
-            "licensed_seats": {"type": "integer", "minimum": 0},
+            "seats_used": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
+            "licensed_seats": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
             "tier": {"enum": [*License.Tier.values, None]},
             "trial": {"type": "boolean"},
             "not_for_resale": {"type": "boolean"},
@@ -253,7 +269,10 @@ SCHEMAS = {
             "period": {"enum": ["daily", "monthly"]},
             "from": {"type": "string", "format": "date"},
             "to": {"type": "string", "format": "date"},
-            "customers": {"type": "array", "items": {"type": "string"}},
+            "customers": {
+                "type": "array",
+                "items": {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
+            },
         },
         "additionalProperties": False,
     },
@@ -304,7 +323,7 @@ SCHEMAS = {
         "properties": {
             "customer_id": {"type": "string", "maxLength": 20},
             "date": {"type": "string", "format": "date"},
-            "seats_used": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
+            "seats_used": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
         },
         "additionalProperties": False,
     },
@@ -546,8 +565,12 @@ def system_document() -> dict:
         "type": "object",
         "required": ["name", "slug"],
         "properties": {
-            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": r"\S"},
-            "slug": {"type": "string", "pattern": "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": NAME_PATTERN},
+            "slug": {
+                "type": "string",
+                "maxLength": 50,
+                "pattern": "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+            },
         },
         "additionalProperties": False,
     }

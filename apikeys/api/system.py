@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from apikeys.api import fields
 from apikeys.api.endpoint import Caller, endpoint, json_body, ok
+from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
 from apikeys.api.problems import ApiError, invalid
 from apikeys.api.views import _int_param
 from portal.http import client_ip
@@ -38,8 +39,8 @@ def _tenant(slug: str) -> Tenant:
 def tenants(request: HttpRequest, caller: Caller) -> HttpResponse:
     if request.method == "POST":
         return _tenant_create(request, caller)
-    page = _int_param(request, "page", 1, 1_000_000)
-    per_page = _int_param(request, "per_page", 50, 100)
+    page = _int_param(request, "page", 1, MAX_PAGE)
+    per_page = _int_param(request, "per_page", 50, MAX_PER_PAGE)
     all_tenants = Tenant.objects.select_related("settings").order_by("slug")
     total = all_tenants.count()
     rows = all_tenants[(page - 1) * per_page : page * per_page]
@@ -58,7 +59,7 @@ def _tenant_create(request: HttpRequest, caller: Caller) -> HttpResponse:
     data = json_body(request)
     errors: fields.Errors = {}
     fields.unknown_fields(data, {"name", "slug"}, errors)
-    name = fields.string(data, "name", errors, max_length=100, required=True)
+    name = fields.name(data, "name", errors, max_length=100, required=True)
     slug = fields.string(data, "slug", errors, max_length=50, required=True)
     if "slug" not in errors and not SLUG.match(slug):
         errors["slug"] = ["Lowercase letters, digits and inner hyphens only."]

@@ -1,7 +1,7 @@
 """The platform API endpoints (DESIGN section 3). Every one starts from `caller`, whose
 tenant, environment and customer scope come from the key record."""
 
-import json
+import re
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,13 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from apikeys.api import fields
-from apikeys.api.endpoint import Caller, endpoint, json_body, ok
+from apikeys.api.endpoint import Caller, endpoint, json_body, ok, parse_json
+from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
 from apikeys.api.openapi import document
 from apikeys.api.problems import ApiError, invalid, problem
 from apikeys.models import ApiKey
-from customers.models import Customer, License, SeatUsage
+from customers.models import MAX_SEATS, Customer, License, SeatUsage
+from portal.inputs import whole_number
 
-MAX_PER_PAGE = 100
+# What new_public_id() makes: anything else cannot be a customer's ID.
+CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{12}")
 MAX_USAGE_DAYS = 366
 STATUSES = Customer.Status.values
 TIERS = License.Tier.values
@@ -51,6 +54,9 @@ def _license_json(customer: Customer, license: License | None) -> dict:
 
 
 def _customer(caller: Caller, customer_id: str) -> Customer:
+    # An ID that cannot exist (NUL, other digits, any length) never reaches the database.
+    if not CUSTOMER_ID.fullmatch(customer_id):
+        raise ApiError(404, "No customer with this ID is visible to this key.")
     customer = caller.customers().filter(public_id=customer_id).first()
     if customer is None:
         raise ApiError(404, "No customer with this ID is visible to this key.")
@@ -66,10 +72,10 @@ def _duplicate_external_id() -> ApiError:
 
 
 def _int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
-    raw = request.GET.get(name, str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    number = whole_number(request.GET.get(name, str(default)))
+    if number is None or not 1 <= number <= maximum:
         raise invalid({name: [f"Must be a whole number from 1 to {maximum}."]})
-    return int(raw)
+    return number
 
 
 @endpoint({"GET": None})
@@ -93,7 +99,7 @@ def me(request: HttpRequest, caller: Caller) -> HttpResponse:
 def customers(request: HttpRequest, caller: Caller) -> HttpResponse:
     if request.method == "POST":
         return _customer_create(request, caller)
-    page = _int_param(request, "page", 1, 1_000_000)
+    page = _int_param(request, "page", 1, MAX_PAGE)
     per_page = _int_param(request, "per_page", 50, MAX_PER_PAGE)
     visible = caller.customers().order_by("name", "id")
     total = visible.count()
@@ -115,7 +121,7 @@ def _customer_create(request: HttpRequest, caller: Caller) -> HttpResponse:
     data = json_body(request)
     errors: fields.Errors = {}
     fields.unknown_fields(data, {"name", "external_id", "status"}, errors)
-    name = fields.string(data, "name", errors, max_length=200, required=True)
+    name = fields.name(data, "name", errors, max_length=200, required=True)
     external_id = fields.string(data, "external_id", errors, max_length=100, required=False)
     status = fields.choice(data, "status", errors, choices=STATUSES, required=False)
     if errors:
@@ -148,7 +154,7 @@ def customer(request: HttpRequest, caller: Caller, customer_id: str) -> HttpResp
     errors: fields.Errors = {}
     fields.unknown_fields(data, {"name", "external_id", "status"}, errors)
     changes = {
-        "name": fields.string(data, "name", errors, max_length=200, required="name" in data),
+        "name": fields.name(data, "name", errors, max_length=200, required="name" in data),
         "external_id": fields.string(data, "external_id", errors, max_length=100, required=False),
         "status": fields.choice(data, "status", errors, choices=STATUSES, required=False),
     }
@@ -174,7 +180,7 @@ def customer_license(request: HttpRequest, caller: Caller, customer_id: str) -> 
     errors: fields.Errors = {}
     fields.unknown_fields(data, {"seats", "tier", "trial", "not_for_resale"}, errors)
     values = {
-        "seats": fields.integer(data, "seats", errors, minimum=0, maximum=1_000_000),
+        "seats": fields.integer(data, "seats", errors, minimum=0, maximum=MAX_SEATS),
         "tier": fields.choice(data, "tier", errors, choices=TIERS, required=True),
         "trial": fields.boolean(data, "trial", errors),
         "not_for_resale": fields.boolean(data, "not_for_resale", errors),
@@ -280,7 +286,7 @@ def telemetry(request: HttpRequest, caller: Caller) -> HttpResponse:
         if "date" in data
         else fields._fail(errors, "date", "This field is required.")
     )
-    seats = fields.integer(data, "seats_used", errors, minimum=0, maximum=1_000_000)
+    seats = fields.integer(data, "seats_used", errors, minimum=0, maximum=MAX_SEATS)
     if not errors and day > timezone.now().date():
         errors["date"] = ["Must not be in the future."]
     if errors:
@@ -351,8 +357,10 @@ def exports(request: HttpRequest, caller: Caller) -> HttpResponse:
     fields.unknown_fields(data, {"period", "from", "to", "customers"}, errors)
     period, start, end = usage_range(data, errors, defaults=False)
     wanted = data.get("customers", [])
-    if not isinstance(wanted, list) or not all(isinstance(c, str) for c in wanted):
-        errors["customers"] = ["Must be a list of customer IDs."]
+    if not isinstance(wanted, list) or not all(
+        isinstance(c, str) and CUSTOMER_ID.fullmatch(c) for c in wanted
+    ):
+        errors["customers"] = ["Must be a list of customer IDs (cus_ and 12 letters or digits)."]
     if errors:
         raise invalid(errors)
     if wanted:
@@ -425,15 +433,17 @@ def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
         except UnicodeDecodeError:
             raise ApiError(400, "The CSV is not UTF-8.") from None
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or "name" not in reader.fieldnames:
-            raise invalid({"body": ["The CSV needs a header row with at least `name`."]})
-        # An empty CSV cell is an absent field.
-        rows = [{k: v for k, v in row.items() if k is not None and v != ""} for row in reader]
-    elif request.content_type == "application/json":
         try:
-            rows = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "The request body is not valid JSON.") from None
+            if not reader.fieldnames or "name" not in reader.fieldnames:
+                raise invalid({"body": ["The CSV needs a header row with at least `name`."]})
+            # An empty CSV cell is an absent field.
+            rows = [{k: v for k, v in row.items() if k is not None and v != ""} for row in reader]
+        except csv.Error as exc:  # a field over csv.field_size_limit(), for one
+            raise invalid(
+                {"body": [f"Line {reader.line_num + 1} of the CSV is not readable: {exc}."]}
+            ) from None
+    elif request.content_type == "application/json":
+        rows = parse_json(request.body)
         if not isinstance(rows, list):
             raise invalid({"body": ["Send a JSON array of customers, or CSV."]})
     else:

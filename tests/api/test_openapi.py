@@ -118,3 +118,33 @@ def test_every_documented_path_exists(api, new_key, template):
     url = template.replace("{customer_id}", "cus_000000000000")
     method = next(m for m in DOC["paths"][template] if m != "parameters").upper()
     assert api(method, url, new_key()).status_code != 405
+
+
+def test_the_document_states_the_bounds_the_server_enforces(api, db):
+    import re
+
+    from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
+    from apikeys.models import MAX_RATE_LIMIT
+    from customers.models import MAX_SEATS
+
+    doc = api("GET", "/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    page, per_page = (p["schema"] for p in doc["paths"]["/customers"]["get"]["parameters"])
+    assert (page["minimum"], page["maximum"]) == (1, MAX_PAGE)
+    assert (per_page["minimum"], per_page["maximum"]) == (1, MAX_PER_PAGE)
+    assert schemas["LicensePut"]["properties"]["seats"]["maximum"] == MAX_SEATS
+    assert schemas["Telemetry"]["properties"]["seats_used"]["maximum"] == MAX_SEATS
+    assert schemas["Me"]["properties"]["rate_limit"]["maximum"] == MAX_RATE_LIMIT
+    name = schemas["CustomerCreate"]["properties"]["name"]
+    assert name["maxLength"] == 200
+    pattern = re.compile(name["pattern"])
+    assert pattern.search("Initech") and pattern.search("Team \u200d")
+    for refused in ["a\u202eb", "a\u2066b", "a\nb", "\u200b", "   ", "a\x00"]:
+        assert not pattern.search(refused), refused
+    export_items = schemas["ExportRequest"]["properties"]["customers"]["items"]
+    assert re.compile(export_items["pattern"]).fullmatch("cus_0123456789ab")
+    job_id = doc["paths"]["/jobs/{job_id}"]["parameters"][0]["schema"]
+    assert job_id["format"] == "uuid"
+    system = api("GET", "/api/system/v1/openapi.json").json()["components"]["schemas"]
+    assert system["TenantCreate"]["properties"]["name"]["pattern"] == name["pattern"]
+    assert system["TenantCreate"]["properties"]["slug"]["maxLength"] == 50

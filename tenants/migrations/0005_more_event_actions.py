@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0003_alter_event_action'),
+        ('tenants', '0004_name_validator_and_policy_bounds'),
     ]
 
     operations = [
