@@ -164,13 +164,15 @@ def test_a_poisoned_request_is_stored_cleaned_and_the_hundred_after_it_all_count
 ):
     key = new_key(rate_limit=1000)
     key_id = keyformat.parse(key).key_id
-    assert api("GET", "/jobs/bad%00id", key).status_code == 404  # a NUL byte in the path
+    # A NUL in the URL is refused before routing (portal.inputs), so it never reaches the log.
+    assert api("GET", "/jobs/bad%00id", key).status_code == 400
     api("GET", "/me", key, REMOTE_ADDR="not-an-ip")  # a client address that is none
     api("GET", "/me", key, REMOTE_ADDR="fe80::1%eth0")  # an IPv6 zone: no inet value
     settings.AXES_IPWARE_PROXY_COUNT = 1
     api("GET", "/me", key, HTTP_X_FORWARDED_FOR="<script>")  # as a proxy passed it on
     settings.AXES_IPWARE_PROXY_COUNT = None
     entry = _entry_for(key)
+    buffer.record((time.time(), *entry[:5], "/api/production/v1/jobs/bad\x00id", *entry[6:]))
     buffer.record((time.time(), *entry[:5], "/api/production/v1/customers/\udc80", *entry[6:]))
     buffer.record((time.time(), *entry[:5], "/" + "x" * 10_000, *entry[6:]))
     for _ in range(100):
@@ -183,7 +185,7 @@ def test_a_poisoned_request_is_stored_cleaned_and_the_hundred_after_it_all_count
     cleaned = RequestLog.objects.exclude(client_ip="203.0.113.9")
     assert sorted((log.path[:40], str(log.client_ip)) for log in cleaned) == sorted(
         [
-            ("/api/production/v1/jobs/bad\ufffdid", "127.0.0.1"),
+            ("/api/production/v1/jobs/bad\ufffdid", "None"),
             ("/api/production/v1/me", "None"),
             ("/api/production/v1/me", "fe80::1"),
             ("/api/production/v1/me", "None"),
