@@ -10,6 +10,7 @@ from portal.text import check_name
 MISSING = object()
 MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 100
+MAX_USAGE_DAYS = 366  # days a usage question or export may span
 Errors = dict[str, list[str]]
 
 

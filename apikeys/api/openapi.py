@@ -5,7 +5,7 @@ fuzzes a live server with it."""
 
 from copy import deepcopy
 
-from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
+from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE, MAX_USAGE_DAYS
 from apikeys.models import MAX_RATE_LIMIT, Scope
 from customers.models import MAX_SEATS, Customer, License
 
@@ -121,6 +121,10 @@ def _page_of(schema: str) -> dict:
 
 
 _DATETIME = {"type": "string", "format": "date-time"}
+RANGE_RULE = f"`from` must not be after `to`, and the range spans at most {MAX_USAGE_DAYS} days."
+# The import's header row: `name` among its columns (a BOM and quotes allowed).
+CSV_HEADER_PATTERN = r'^\ufeff?(?:[^\r\n]*,)?"?name"?(?:,[^\r\n]*)?\r?\n'
+
 SCHEMAS = {
     "Problem": {
         "type": "object",
@@ -265,10 +269,11 @@ SCHEMAS = {
     "ExportRequest": {
         "type": "object",
         "required": ["period", "from", "to"],
+        "description": RANGE_RULE,
         "properties": {
             "period": {"enum": ["daily", "monthly"]},
-            "from": {"type": "string", "format": "date"},
-            "to": {"type": "string", "format": "date"},
+            "from": {"type": "string", "format": "date", "description": "First day."},
+            "to": {"type": "string", "format": "date", "description": "Last day."},
             "customers": {
                 "type": "array",
                 "items": {"type": "string", "pattern": CUSTOMER_ID_PATTERN},
@@ -322,7 +327,11 @@ SCHEMAS = {
         "required": ["customer_id", "date", "seats_used"],
         "properties": {
             "customer_id": {"type": "string", "maxLength": 20},
-            "date": {"type": "string", "format": "date"},
+            "date": {
+                "type": "string",
+                "format": "date",
+                "description": "The day the seats were used: today or earlier (UTC).",
+            },
             "seats_used": {"type": "integer", "minimum": 0, "maximum": MAX_SEATS},
         },
         "additionalProperties": False,
@@ -410,7 +419,7 @@ def _paths() -> dict:
                         "name": "to",
                         "in": "query",
                         "schema": {"type": "string", "format": "date"},
-                        "description": "Last day, YYYY-MM-DD (default: today); at most 366 days.",
+                        "description": "Last day, YYYY-MM-DD (default: today). " + RANGE_RULE,
                     },
                 ],
             ),
@@ -432,7 +441,17 @@ def _paths() -> dict:
                                 "items": {"$ref": "#/components/schemas/CustomerCreate"},
                             }
                         },
-                        "text/csv": {"schema": {"type": "string"}},
+                        "text/csv": {
+                            "schema": {
+                                "type": "string",
+                                "pattern": CSV_HEADER_PATTERN,
+                                "description": (
+                                    "UTF-8 CSV, up to 10,000 rows: a header row naming at "
+                                    "least `name` (also `external_id`, `status`), then one "
+                                    "customer a line; names follow the same rules as in JSON."
+                                ),
+                            }
+                        },
                     },
                 },
             ),

@@ -25,7 +25,6 @@ from portal.inputs import whole_number
 
 # What new_public_id() makes: anything else cannot be a customer's ID.
 CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{12}")
-MAX_USAGE_DAYS = 366
 STATUSES = Customer.Status.values
 TIERS = License.Tier.values
 
@@ -212,8 +211,8 @@ def usage_range(
     end = fields.iso_date(given["to"], "to", errors) if given["to"] is not None else None
     if not errors and start > end:
         errors["from"] = ["Must not be after 'to'."]
-    if not errors and (end - start).days >= MAX_USAGE_DAYS:
-        errors["to"] = [f"Ask for at most {MAX_USAGE_DAYS} days at a time."]
+    if not errors and (end - start).days >= fields.MAX_USAGE_DAYS:
+        errors["to"] = [f"Ask for at most {fields.MAX_USAGE_DAYS} days at a time."]
     return period, start, end
 
 

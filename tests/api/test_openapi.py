@@ -148,3 +148,26 @@ def test_the_document_states_the_bounds_the_server_enforces(api, db):
     system = api("GET", "/api/system/v1/openapi.json").json()["components"]["schemas"]
     assert system["TenantCreate"]["properties"]["name"]["pattern"] == name["pattern"]
     assert system["TenantCreate"]["properties"]["slug"]["maxLength"] == 50
+
+
+def test_the_document_states_the_date_rules_and_the_csv_header(api, new_key, db):
+    import re
+
+    doc = api("GET", "/openapi.json").json()
+    usage_to = doc["paths"]["/usage"]["get"]["parameters"][2]
+    assert "at most 366 days" in usage_to["description"]
+    assert "at most 366 days" in doc["components"]["schemas"]["ExportRequest"]["description"]
+    telemetry = doc["components"]["schemas"]["Telemetry"]["properties"]["date"]
+    assert "today or earlier" in telemetry["description"]
+    csv = doc["paths"]["/customers/import"]["post"]["requestBody"]["content"]["text/csv"]
+    header = re.compile(csv["schema"]["pattern"])
+    # The pattern accepts exactly the headers the server accepts.
+    key = new_key()
+    for body in ["name\nInitech\n", "external_id,name\r\nx1,Initech\n", '\ufeff"name"\nA\n']:
+        assert header.search(body), body
+        response = api("POST", "/customers/import", key, raw=body, content_type="text/csv")
+        assert response.status_code == 202, (body, response.content)
+    for body in ["title\nInitech\n", "names\nInitech\n", "Initech"]:
+        assert not header.search(body), body
+        response = api("POST", "/customers/import", key, raw=body, content_type="text/csv")
+        assert response.status_code == 422, (body, response.content)
