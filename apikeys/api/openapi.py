@@ -43,8 +43,13 @@ ERRORS = {
     "429": {"$ref": "#/components/responses/TooManyRequests"},
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
+# Any request: refused before routing (portal.inputs.RefuseNulMiddleware).
+MALFORMED = {"400": _problem("The path or query string holds a NUL byte.")}
 BODY_ERRORS = {
-    "400": _problem("The body is not valid JSON, or is nested more than 32 levels deep."),
+    "400": _problem(
+        "The path or query string holds a NUL byte, or the body is not valid JSON, or it is "
+        "nested more than 32 levels deep."
+    ),
     "413": _problem("The body is too large."),
     "415": _problem("The body is not JSON."),
     "422": {"$ref": "#/components/responses/Invalid"},
@@ -94,7 +99,7 @@ def _op(op_id: str, summary: str, scope: str | None, responses: dict, **extra) -
         "operationId": op_id,
         "summary": summary,
         "description": f"Needs the permission `{scope}`." if scope else "Any valid key.",
-        "responses": responses | ERRORS,
+        "responses": MALFORMED | responses | ERRORS,
     } | extra
     if scope:
         operation["x-required-scope"] = scope
@@ -672,7 +677,7 @@ def provider_document() -> dict:
         },
         "401": {"$ref": "#/components/responses/Unauthorized"},
         "422": {"$ref": "#/components/responses/Invalid"},
-    }
+    } | MALFORMED
     base["components"]["schemas"]["ProviderUsage"] = deepcopy(SCHEMAS["Usage"])
     base["components"]["schemas"]["ProviderUsage"]["required"].append("tenant")
     base["components"]["schemas"]["ProviderUsage"]["properties"]["tenant"] = _STRING

@@ -171,3 +171,11 @@ def test_the_document_states_the_date_rules_and_the_csv_header(api, new_key, db)
         assert not header.search(body), body
         response = api("POST", "/customers/import", key, raw=body, content_type="text/csv")
         assert response.status_code == 422, (body, response.content)
+
+
+def test_every_operation_documents_the_400_for_a_nul_in_its_url(api, db):
+    for url in ("/openapi.json", "/api/system/v1/openapi.json", "/api/provider/v1/openapi.json"):
+        for path, operations in api("GET", url).json()["paths"].items():
+            for method, operation in operations.items():
+                if method in {"get", "post", "put", "patch", "delete"} and path != "/openapi.json":
+                    assert "400" in operation["responses"], (url, method, path)
