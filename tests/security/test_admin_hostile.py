@@ -12,7 +12,7 @@ from tests.security.portal_requests import pairs, query_text
 from tests.security.strategies import percent, query_string
 
 HOSTILE = settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

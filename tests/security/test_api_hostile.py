@@ -14,7 +14,7 @@ from tests.security.conftest import difference, snapshot
 from tests.security.targets import API
 
 HOSTILE = settings(
-    max_examples=30,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from apikeys.models import ApiKey
@@ -18,8 +18,10 @@ from tests.security import known
 from tests.security.conftest import CSRF, difference, snapshot
 from tests.security.strategies import BIDI, CONTROL, NON_ASCII_DIGITS, percent
 
+# Until a fix merges these fail at once; no shrinking (the reason says what fails).
 ONCE = settings(
-    max_examples=15,
+    max_examples=10,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -10,11 +10,13 @@ from tests.security.portal_requests import portal_request, refused, send
 from tests.security.targets import PORTAL
 
 HOSTILE = settings(
-    max_examples=30,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+HOSTILE_FEW = settings(HOSTILE, max_examples=8)
 
 CASES = [
     pytest.param(target, method, id=f"{target.name}-{method}")
@@ -51,7 +53,7 @@ def test_no_portal_input_gets_a_server_error_or_changes_anything_when_refused(
 
 
 @pytest.mark.parametrize(("target", "method"), CASES)
-@HOSTILE
+@HOSTILE_FEW
 @given(data=st.data())
 def test_people_without_a_place_in_acme_change_nothing_there(world, target, method, data):
     """Outsiders and anonymous visitors: whatever they send to acme's pages is refused."""
