@@ -33,7 +33,7 @@ urlpatterns = [
     path("api/system/v1/", include("apikeys.api.system_urls")),
     path("api/provider/v1/usage", provider_api.usage, name="provider_usage"),
     path("api/provider/v1/openapi.json", provider_api.openapi, name="provider_openapi"),
-    re_path(r"^api/[^/]+/v1/", api_views.no_such_environment),
+    re_path(r"^api/", api_views.api_not_found),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path("t/<slug:slug>/", include("customers.urls")),

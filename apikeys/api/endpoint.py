@@ -192,6 +192,22 @@ def _answer(request, view, verified: Verified, environment: str, scopes: Scopes,
         return problem(413, "The request body is too large.")
 
 
+def public_get(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """An API view anyone may GET (the health check, the OpenAPI documents): other methods
+    get a 405 problem, never the portal's CSRF page."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            response = problem(405, "Use GET on this path.", title="Method not allowed")
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def ok(data: object, status: int = 200) -> HttpResponse:
     """A JSON answer (plain json.dumps: the API's data is already JSON-ready)."""
     return HttpResponse(

@@ -5,9 +5,8 @@ import re
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
-from apikeys.api.endpoint import ok
+from apikeys.api.endpoint import ok, public_get
 from apikeys.api.problems import ApiError, problem
 from apikeys.api.views import usage_params, usage_rows
 from apikeys.provider import TokenRefused, verify_token
@@ -60,7 +59,7 @@ def usage(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@public_get
 def openapi(request: HttpRequest) -> HttpResponse:
     from apikeys.api.openapi import provider_document
 

@@ -4,10 +4,9 @@ import re
 
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
 
 from apikeys.api import fields
-from apikeys.api.endpoint import Caller, endpoint, json_body, ok
+from apikeys.api.endpoint import Caller, endpoint, json_body, ok, public_get
 from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
 from apikeys.api.problems import ApiError, invalid
 from apikeys.api.views import _int_param
@@ -102,7 +101,7 @@ def tenant_status(request: HttpRequest, caller: Caller, slug: str) -> HttpRespon
     return ok(_tenant_json(_tenant(slug)))
 
 
-@require_GET
+@public_get
 def openapi(request: HttpRequest) -> HttpResponse:
     from apikeys.api.openapi import system_document
 

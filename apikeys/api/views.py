@@ -12,10 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 
 from apikeys.api import fields
-from apikeys.api.endpoint import Caller, endpoint, json_body, ok, parse_json
+from apikeys.api.endpoint import Caller, endpoint, json_body, ok, parse_json, public_get
 from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
 from apikeys.api.openapi import document
 from apikeys.api.problems import ApiError, invalid, problem
@@ -295,19 +294,25 @@ def telemetry(request: HttpRequest, caller: Caller) -> HttpResponse:
     return ok({"customer_id": found.public_id, "date": day.isoformat(), "seats_used": seats})
 
 
-@require_GET
+@public_get
 def health(request: HttpRequest) -> HttpResponse:
     """Unauthenticated liveness check (and the benchmark's baseline)."""
     return ok({"status": "ok"})
 
 
+_KNOWN_API = re.compile(r"^/api/(?:production|staging|development|system|provider)/v1/")
+_ANY_ENVIRONMENT = re.compile(r"^/api/[^/]*/v1/")
+
+
 @csrf_exempt
-def no_such_environment(request: HttpRequest) -> HttpResponse:
-    """`/api/<anything else>/v1/...`: a problem, like every other API answer."""
-    return problem(404, "There is no such environment.")
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any other `/api/...` path: a problem, like every other API answer."""
+    if not _KNOWN_API.match(request.path_info) and _ANY_ENVIRONMENT.match(request.path_info):
+        return problem(404, "There is no such environment.")
+    return problem(404, "There is no such endpoint.")
 
 
-@require_GET
+@public_get
 def openapi(request: HttpRequest, environment: str) -> HttpResponse:
     return ok(document(environment))
 

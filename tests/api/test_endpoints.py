@@ -254,3 +254,37 @@ def test_a_developer_of_another_tenant_never_reaches_acme_data(
     key = new_key(user=outsider, tenant=globex)
     names = [c["name"] for c in api("GET", "/customers", key).json()["data"]]
     assert names == ["Globex Client"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/health", "/api/production/v1/openapi.json", "/api/system/v1/openapi.json"]
+)
+def test_public_api_views_answer_other_methods_with_a_405_problem(url):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    for method in ("post", "put", "patch", "delete", "options"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, (method, response.status_code)
+        assert response["Content-Type"] == "application/problem+json"
+        assert response["Allow"] == "GET, HEAD"
+    assert client.head(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "detail"),
+    [
+        ("/api//v1/me", "There is no such environment."),
+        ("/api/prod/v1/me", "There is no such environment."),
+        ("/api/system/v1/nothing-here", "There is no such endpoint."),
+        ("/api/production/v1/nothing-here", "There is no such endpoint."),
+        ("/api/nothing", "There is no such endpoint."),
+    ],
+)
+def test_every_unknown_api_path_is_a_404_problem(url, detail):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == detail

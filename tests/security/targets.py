@@ -289,7 +289,7 @@ API = [
         query=USAGE_QUERY,
     ),
     Api("provider_openapi", "/api/provider/v1/openapi.json", {"GET": None}, auth="none"),
-    Api("^api/[^/]+/v1/", "/api/{other_environment}/v1/{rest}", {"GET": None}, auth="none"),
+    Api("^api/", "/api/{other_environment}/v1/{rest}", {"GET": None}, auth="none"),
 ]
 
 # URL patterns with no hostile-input test of their own here, and why.
