@@ -185,8 +185,10 @@ def verify_token(token: str) -> ProviderCaller:
         raise TokenRefused("Invalid token", "`iat` is in the future.")
     jti = claims.get("jti")
     if jti is not None:
-        if not isinstance(jti, str) or not 1 <= len(jti) <= 200:
-            raise TokenRefused("Invalid token", "`jti` must be a string of 1 to 200 characters.")
+        if not isinstance(jti, str) or not 1 <= len(jti) <= 200 or not jti.isprintable():
+            raise TokenRefused(
+                "Invalid token", "`jti` must be 1 to 200 printable characters (a UUID, say)."
+            )
         try:
             first_use = cache.add(f"provider-jti:{kid}:{jti}", 1, timeout=MAX_LIFETIME + 2 * LEEWAY)
         except Exception:

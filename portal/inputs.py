@@ -2,11 +2,15 @@
 JSON nesting, NUL characters. One parser each, shared by the portal and the APIs."""
 
 import json
+import logging
 import re
 from collections.abc import Callable
 
-from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template import loader
+
+logger = logging.getLogger("django.security")
 
 # ASCII digits only: str.isdigit() and int() also take "²" or "٣" (the first crashes int()).
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -42,15 +46,15 @@ def load_json(raw: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> object:
     return data
 
 
-class NulCharacter(SuspiciousOperation):
-    """A NUL in the path or the query string: no text of Keyward's can hold one."""
+class MalformedRequestMiddleware:
+    """Requests no view could read are a 400 before anything reads them:
+    - a NUL in the path or query string (PostgreSQL refuses NUL in text, and psycopg's
+      DataError would otherwise look like an outage);
+    - a form body in another charset than UTF-8 (Django refuses to parse it, and its own 400
+      page, which runs the CSRF check, would read it again and fail with a 500).
 
-
-class RefuseNulMiddleware:
-    """A NUL in the path or query string is a 400 before anything reads it (PostgreSQL
-    refuses NUL in text, and psycopg's DataError would otherwise look like an outage).
-
-    The APIs answer with a problem; the portal with Django's plain 400 page."""
+    The APIs answer with a problem; the portal with its 400 page. A warning is logged, without
+    a traceback: this is a client's mistake, not the server's."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,9 +62,22 @@ class RefuseNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path_info or (query and ("%00" in query or "\x00" in query)):
-            if request.path_info.startswith("/api/"):
-                from apikeys.api.problems import problem
-
-                return problem(400, "The request's path or query string contains a NUL.")
-            raise NulCharacter("NUL in the path or query string")
+            return _malformed(request, "The request's path or query string contains a NUL.")
+        if request.method == "POST" and request.content_type == FORM:
+            try:
+                request.POST  # noqa: B018 - parsed now, where its failure can be answered
+            except BadRequest:
+                return _malformed(request, "Send forms encoded as UTF-8.")
         return self.get_response(request)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _malformed(request: HttpRequest, detail: str) -> HttpResponse:
+    logger.warning("Bad request refused (%s): %r", detail, request.path_info[:200])
+    if request.path_info.startswith("/api/"):
+        from apikeys.api.problems import problem
+
+        return problem(400, detail)
+    return HttpResponseBadRequest(loader.render_to_string("400.html"))

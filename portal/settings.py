@@ -97,8 +97,8 @@ JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 MIDDLEWARE = [
     # First: sends an API request's key check to Redis before the rest of Django runs.
     "portal.middleware.ApiKeyCheckMiddleware",
-    # A NUL in the path or query string is a 400 before anything reads it.
-    "portal.inputs.RefuseNulMiddleware",
+    # A NUL in the URL, a form in another charset: a 400 before anything reads them.
+    "portal.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -196,6 +196,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.throttling.username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

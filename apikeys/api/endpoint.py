@@ -183,6 +183,11 @@ def _answer(request, view, verified: Verified, environment: str, scopes: Scopes,
     needed = scopes[request.method]
     if needed is not None and needed not in verified.record.scopes:
         return problem(403, f"This API key lacks the permission {needed!r}.", required=needed)
+    if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower() and not request.META.get(
+        "CONTENT_LENGTH"
+    ):
+        # WSGI servers hand a chunked body to Django as an empty one: refuse, don't misread.
+        return problem(411, "Send the body with a Content-Length header (not chunked).")
     caller = Caller(key=verified.record, environment=environment)
     try:
         return view(request, caller, **kwargs)

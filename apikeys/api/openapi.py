@@ -43,13 +43,14 @@ ERRORS = {
     "429": {"$ref": "#/components/responses/TooManyRequests"},
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
-# Any request: refused before routing (portal.inputs.RefuseNulMiddleware).
+# Any request: refused before routing (portal.inputs.MalformedRequestMiddleware).
 MALFORMED = {"400": _problem("The path or query string holds a NUL byte.")}
 BODY_ERRORS = {
     "400": _problem(
         "The path or query string holds a NUL byte, or the body is not valid JSON, or it is "
         "nested more than 32 levels deep."
     ),
+    "411": _problem("The body was sent chunked, without a Content-Length."),
     "413": _problem("The body is too large."),
     "415": _problem("The body is not JSON."),
     "422": {"$ref": "#/components/responses/Invalid"},

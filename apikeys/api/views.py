@@ -249,7 +249,8 @@ def usage_rows(customers, period: str, start: date, end: date) -> list[dict]:
             .order_by("month", "customer_id")
         )
         items = [
-            (p["customer_id"], "month", p["month"].strftime("%Y-%m"), p["seats"]) for p in points
+            (p["customer_id"], "month", f"{p['month'].year:04d}-{p['month'].month:02d}", p["seats"])
+            for p in points
         ]
     else:
         points = rows.values_list("customer_id", "day", "seats_used").order_by("day", "customer_id")

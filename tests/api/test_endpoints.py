@@ -288,3 +288,11 @@ def test_every_unknown_api_path_is_a_404_problem(url, detail):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["detail"] == detail
+
+
+def test_a_month_before_the_year_1000_is_still_four_digits(api, new_key, customers):
+    from customers.models import SeatUsage
+
+    SeatUsage.objects.create(customer=customers["initech"], day=date(295, 3, 18), seats_used=3)
+    monthly = api("GET", "/usage?period=monthly&from=0295-03-01&to=0295-03-31", new_key()).json()
+    assert [row["month"] for row in monthly["data"]] == ["0295-03"]

@@ -249,3 +249,12 @@ def test_the_provider_openapi_document_describes_the_answers(admin_client, manag
             spec = doc["components"]["responses"][spec["$ref"].rsplit("/", 1)[1]]
         schema = next(iter(spec["content"].values()))["schema"] | {"components": doc["components"]}
         jsonschema.Draft202012Validator(schema).validate(response.json())
+
+
+@pytest.mark.parametrize("jti", ["\ud800", "a\x00b", "tab\there"])
+def test_a_jti_that_is_not_printable_is_an_invalid_token_not_an_outage(admin_client, jti):
+    pem, kid, _ = _generate(admin_client)
+    response = _call(_token(pem, kid, jti=jti))
+    assert response.status_code == 401
+    assert response.json()["title"] == "Invalid token"
+    assert "printable" in response.json()["detail"]
