@@ -306,11 +306,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"without_traceback": {"()": "portal.logs.WithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "client_errors": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["without_traceback"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request bodies (and so passwords or keys) are never logged; only the request line.
         "django.request": {"level": "ERROR"},
+        # Bad Hosts and other suspicious requests: one line each, never a traceback.
+        "django.security": {"handlers": ["client_errors"], "propagate": False},
         "axes": {"level": "WARNING"},
     },
 }

@@ -97,3 +97,25 @@ def test_a_chunked_body_without_a_length_is_a_411_problem(api, new_key):
     )
     assert response.status_code == 411
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_bad_host_is_logged_as_one_line_without_a_traceback(db):
+    import io
+    import logging
+
+    from portal.logs import WithoutTraceback
+
+    (handler,) = [
+        handler
+        for handler in logging.getLogger("django.security").handlers
+        if any(isinstance(f, WithoutTraceback) for f in handler.filters)
+    ]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    try:
+        assert Client().get("/api/health", HTTP_HOST="evil.test").status_code == 400
+    finally:
+        handler.setStream(previous)
+    logged = stream.getvalue()
+    assert "Invalid HTTP_HOST header: 'evil.test'" in logged
+    assert "Traceback" not in logged and len(logged.strip().splitlines()) == 1
