@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.text import validate_name
 from tenants.models import Tenant
+from web.text import validate_name
 
 MAX_RATE_LIMIT = 100_000
 

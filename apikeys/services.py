@@ -13,9 +13,9 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys import keyformat, keystate
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
-from portal.text import check_name
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
+from web.text import check_name
 
 MAX_GRACE = timedelta(days=7)
 NAME_MAX = 100

@@ -23,13 +23,13 @@ from apikeys.forms import (
     TenantSettingsForm,
 )
 from apikeys.models import ApiKey, Environment, ProviderKey
-from portal.charts import daily_bars
-from portal.htmx import render_page, swap_and_close
-from portal.http import client_ip
-from portal.inputs import whole_number
-from portal.pagination import CappedPaginator
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
+from web.charts import daily_bars
+from web.htmx import render_page, swap_and_close
+from web.http import client_ip
+from web.inputs import whole_number
+from web.pagination import CappedPaginator
 
 PAGE_SIZES = (25, 50, 100)
 MY_KEYS_PAGE_SIZE = 50

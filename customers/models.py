@@ -4,8 +4,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from apikeys.models import Environment
-from portal.text import validate_name
 from tenants.models import Tenant
+from web.text import validate_name
 
 MAX_SEATS = 1_000_000  # seats of a licence or used on a day (the API's and schema's bound)
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apikeys.api.fields import plain_text
 from jobs.models import Job
-from portal.text import check_name, csv_cell
+from web.text import check_name, csv_cell
 
 logger = logging.getLogger("keyward.jobs")
 COLUMNS = [

@@ -5,9 +5,9 @@ from django.views.decorators.http import require_GET
 
 from jobs.models import Job
 from jobs.services import job_csv_response
-from portal.htmx import render_page
 from tenants.access import tenant_view
 from tenants.models import Membership, Role
+from web.htmx import render_page
 
 PER_PAGE = 50
 

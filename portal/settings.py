@@ -98,7 +98,7 @@ MIDDLEWARE = [
     # First: sends an API request's key check to Redis before the rest of Django runs.
     "portal.middleware.ApiKeyCheckMiddleware",
     # A NUL in the URL, a form in another charset: a 400 before anything reads them.
-    "portal.inputs.MalformedRequestMiddleware",
+    "web.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from accounts.admin import UserAdmin
 from accounts.models import User
 from apikeys import services as key_services
-from portal.http import client_ip
 from tenants import services
 from tenants.models import Event, Membership, Tenant, TenantSettings
+from web.http import client_ip
 
 VIA = "system admin"
 

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from portal.text import validate_name
+from web.text import validate_name
 
 MAX_EXPIRATION_DAYS = 3650  # ten years: today + this is always a date
 MAX_DEFAULT_RATE_LIMIT = 100_000  # apikeys.models.MAX_RATE_LIMIT (apikeys builds on tenants)

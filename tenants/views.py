@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.htmx import render_page, swap_and_close
-from portal.http import client_ip
 from tenants import selectors, services
 from tenants.access import get_member_for_admin, tenant_view
 from tenants.forms import EventSearchForm, MemberAddForm, MemberRolesForm
 from tenants.models import Membership, Role
+from web.htmx import render_page, swap_and_close
+from web.http import client_ip
 
 EVENTS_PER_PAGE = 50
 

@@ -17,7 +17,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apikeys.api.problems import ApiError, problem
 from apikeys.models import Environment
 from apikeys.usage import buffer
 from apikeys.verification import (
@@ -32,8 +31,9 @@ from apikeys.verification import (
     verifier,
     verify_service_key,
 )
-from portal.http import client_ip
-from portal.inputs import JsonTooDeep, load_json
+from web.http import client_ip
+from web.inputs import JsonTooDeep, load_json
+from web.problems import ApiError, problem
 
 logger = logging.getLogger("keyward.api")
 ENVIRONMENTS = frozenset(Environment.values)  # TextChoices.values builds a list per access

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.api.endpoint import ok, public_get
-from apikeys.api.problems import ApiError, problem
 from apikeys.api.views import usage_params, usage_rows
 from apikeys.provider import TokenRefused, verify_token
 from apikeys.verification import IN_URL, key_in_query
 from customers.models import Customer
+from web.problems import ApiError, problem
 
 # A JWT (base64url of `{"...`, twice, then a signature) in the query string is a leaked token.
 _JWT = re.compile(r"eyJ[0-9A-Za-z_-]*\.eyJ[0-9A-Za-z_-]*\.")

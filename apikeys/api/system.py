@@ -8,11 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from apikeys.api import fields
 from apikeys.api.endpoint import Caller, endpoint, json_body, ok, public_get
 from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
-from apikeys.api.problems import ApiError, invalid
 from apikeys.api.views import _int_param
-from portal.http import client_ip
 from tenants import services
 from tenants.models import Tenant
+from web.http import client_ip
+from web.problems import ApiError, invalid
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 

@@ -17,10 +17,10 @@ from apikeys.api import fields
 from apikeys.api.endpoint import Caller, endpoint, json_body, ok, parse_json, public_get
 from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
 from apikeys.api.openapi import document
-from apikeys.api.problems import ApiError, invalid, problem
 from apikeys.models import ApiKey
 from customers.models import MAX_SEATS, Customer, License, SeatUsage
-from portal.inputs import whole_number
+from web.inputs import whole_number
+from web.problems import ApiError, invalid, problem
 
 # What new_public_id() makes: anything else cannot be a customer's ID.
 CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{12}")

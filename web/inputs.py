@@ -77,7 +77,7 @@ FORM = "application/x-www-form-urlencoded"
 def _malformed(request: HttpRequest, detail: str) -> HttpResponse:
     logger.warning("Bad request refused (%s): %r", detail, request.path_info[:200])
     if request.path_info.startswith("/api/"):
-        from apikeys.api.problems import problem
+        from web.problems import problem
 
         return problem(400, detail)
     return HttpResponseBadRequest(loader.render_to_string("400.html"))
