@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys import keyformat, keystate
+from apikeys import keyformat
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
+from apikeys.signals import keys_changed
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
 from web.text import check_name
@@ -183,7 +184,7 @@ def api_key_create(
     if via:
         changes["via"] = via
     _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)
-    keystate.changed(key_ids=[key.key_id])  # a worker may hold this ID as unknown
+    keys_changed.send(ApiKey, key_ids=[key.key_id])  # a worker may hold this ID as unknown
     return key, secret
 
 
@@ -215,7 +216,7 @@ def api_key_update(
     key.description = description
     key.save(update_fields=["name", "description", "updated_at"])
     _record(key, Event.Action.KEY_RENAMED, membership.user, ip_address, changes)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key
 
 
@@ -232,7 +233,7 @@ def _set_active(
     key.save(update_fields=["is_active", "updated_at"])
     action = Event.Action.KEY_ENABLED if active else Event.Action.KEY_DISABLED
     _record(key, action, membership.user, ip_address)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key
 
 
@@ -265,7 +266,7 @@ def api_key_regenerate(
         update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
     )
     _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key, secret
 
 
@@ -301,7 +302,7 @@ def api_key_roll(
         ip_address,
         {"old_key_valid_until": old_valid_until.isoformat(timespec="minutes")},
     )
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key, secret
 
 
@@ -323,7 +324,7 @@ def _revoke(key: ApiKey, actor: User | None, ip_address: str | None, via: str = 
         ]
     )
     _record(key, Event.Action.KEY_REVOKED, actor, ip_address, {"via": via} if via else None)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return True
 
 
@@ -364,7 +365,7 @@ def api_key_delete(*, key: ApiKey, membership: Membership, ip_address: str | Non
     key = _lock(key)
     _record(key, Event.Action.KEY_DELETED, membership.user, ip_address, {"status": key.status})
     key.delete()
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
 
 
 @transaction.atomic
@@ -374,64 +375,6 @@ def revoke_keys_of_member(
     """A member who leaves a tenant takes no working key with them."""
     keys = ApiKey.objects.filter(tenant=tenant, owner=user).not_revoked().select_related("tenant")
     return sum(_revoke(key, actor, ip_address, via="member removed") for key in keys)
-
-
-SETTINGS_FIELDS = (
-    "api_keys_enabled",
-    "max_expiration_days",
-    "max_keys_per_user",
-    "default_rate_limit",
-)
-
-
-@transaction.atomic
-def tenant_settings_update(
-    *, membership: Membership, ip_address: str | None = None, **values: Any
-) -> TenantSettings:
-    """Change the tenant's key policy (admins). One event lists every field that changed."""
-    if not membership.is_admin:
-        raise PermissionDenied("Only tenant admins can change settings.")
-    return _settings_update(membership.tenant, membership.user, ip_address, values)
-
-
-@transaction.atomic
-def tenant_settings_update_by_system(
-    *, tenant: Tenant, actor: User | None, ip_address: str | None = None, **values: Any
-) -> TenantSettings:
-    """A system admin changes a tenant's key policy (the system admin site)."""
-    return _settings_update(tenant, actor, ip_address, values, via="system admin")
-
-
-def _settings_update(
-    tenant: Tenant,
-    actor: User | None,
-    ip_address: str | None,
-    values: dict[str, Any],
-    via: str = "",
-) -> TenantSettings:
-    policy, _ = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)
-    changes = {}
-    for field in SETTINGS_FIELDS:
-        if field in values and values[field] != getattr(policy, field):
-            changes[field] = {"before": getattr(policy, field), "after": values[field]}
-            setattr(policy, field, values[field])
-    if not changes:
-        return policy
-    policy.full_clean()
-    policy.save()
-    if via:
-        changes["via"] = via
-    event_record(
-        action=Event.Action.SETTINGS_CHANGED,
-        actor=actor,
-        tenant=tenant,
-        target_type="settings",
-        target_name="API key settings",
-        changes=changes,
-        ip_address=ip_address,
-    )
-    keystate.changed(tenant=True)
-    return policy
 
 
 @transaction.atomic

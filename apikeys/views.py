@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from apikeys import keyformat, provider, selectors, services, usage
+from apikeys import keyformat, provider, selectors, services
 from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
@@ -22,7 +22,8 @@ from apikeys.forms import (
     RequestLogFilterForm,
     TenantSettingsForm,
 )
-from apikeys.models import ApiKey, Environment, ProviderKey
+from apikeys.models import ApiKey, Environment, ProviderKey, request_log_lag_seconds
+from tenants import services as tenant_services
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
 from web.charts import daily_bars
@@ -182,7 +183,7 @@ def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> Htt
         "key": key,
         "events": events,
         "chart": chart,
-        "flush_seconds": usage.max_lag_seconds(),
+        "flush_seconds": request_log_lag_seconds(),
     }
     return render(request, "apikeys/key_detail.html", context)
 
@@ -401,7 +402,7 @@ def tenant_settings(request: HttpRequest, membership: Membership) -> HttpRespons
     policy = TenantSettings.objects.get(tenant=membership.tenant)
     form = TenantSettingsForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        services.tenant_settings_update(
+        tenant_services.tenant_settings_update(
             membership=membership, ip_address=client_ip(request), **form.cleaned_data
         )
         messages.success(request, "Settings saved.")
@@ -423,7 +424,7 @@ def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
     context = {
         "form": form,
         "page": paginator.get_page(request.GET.get("page")),
-        "flush_seconds": usage.max_lag_seconds(),
+        "flush_seconds": request_log_lag_seconds(),
     }
     return render_page(request, "apikeys/logs.html", "log-table", context)
 

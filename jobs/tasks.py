@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.tasks import task
 from django.utils import timezone
 
-from apikeys.api.fields import plain_text
+from gateway.fields import plain_text
 from jobs.models import Job
 from web.text import check_name, csv_cell
 
@@ -49,7 +49,7 @@ def run_job(job_id: str) -> None:
 
 
 def _usage_export(job: Job) -> None:
-    from apikeys.api.views import usage_rows
+    from customers.api import usage_rows
     from customers.models import Customer
 
     params = job.params

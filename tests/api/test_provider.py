@@ -136,7 +136,7 @@ def test_every_bad_token_is_refused_with_a_401_problem(admin_client, managed):
 def test_an_unknown_kid_and_a_wrong_signature_get_the_same_answer(
     admin_client, managed, monkeypatch
 ):
-    from apikeys import provider
+    from gateway import provider
 
     pem, kid, _ = _generate(admin_client)
     checked = []

@@ -20,9 +20,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from apikeys import keystate
 from apikeys.models import ApiKey
-from apikeys.verification import Verified, Verifier
+from gateway import keystate
+from gateway.verification import Verified, Verifier
 from tests.helpers import csrf_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

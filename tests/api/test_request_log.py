@@ -8,9 +8,10 @@ from django.db import DatabaseError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys import keyformat, usage
+from apikeys import keyformat
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog
-from apikeys.usage import buffer
+from gateway import usage
+from gateway.usage import buffer
 from tests.factories import TenantFactory
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from apikeys import keyformat, services
 from apikeys.models import ApiKey, Status, today
 from tenants.models import Event, Membership
+from tenants.services import tenant_settings_update
 
 
 def _policy(tenant, **values):
@@ -279,16 +280,14 @@ def test_expiry_is_derived_from_the_date(make_key, developer):
 
 
 def test_settings_changes_are_validated_and_recorded(admin_membership, dev_membership, acme):
-    services.tenant_settings_update(
-        membership=admin_membership, max_keys_per_user=50, api_keys_enabled=True
-    )
+    tenant_settings_update(membership=admin_membership, max_keys_per_user=50, api_keys_enabled=True)
     acme.settings.refresh_from_db()
     assert acme.settings.max_keys_per_user == 50
     event = Event.objects.get(action=Event.Action.SETTINGS_CHANGED)
     assert event.changes == {"max_keys_per_user": {"before": 10, "after": 50}}
     with pytest.raises(ValidationError):
-        services.tenant_settings_update(membership=admin_membership, max_keys_per_user=1001)
+        tenant_settings_update(membership=admin_membership, max_keys_per_user=1001)
     with pytest.raises(PermissionDenied):
-        services.tenant_settings_update(membership=dev_membership, max_keys_per_user=5)
+        tenant_settings_update(membership=dev_membership, max_keys_per_user=5)
     acme.settings.refresh_from_db()
     assert acme.settings.max_keys_per_user == 50

@@ -5,6 +5,10 @@ Each returns the value or records a message in `errors` under the field's name.
 
 from datetime import date
 
+from django.http import HttpRequest
+
+from web.inputs import whole_number
+from web.problems import invalid
 from web.text import check_name
 
 MISSING = object()
@@ -100,3 +104,10 @@ def iso_date(value: object, name: str, errors: Errors) -> object:
         )
     except ValueError:
         return _fail(errors, name, "Must be a date, YYYY-MM-DD.")
+
+
+def int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    number = whole_number(request.GET.get(name, str(default)))
+    if number is None or not 1 <= number <= maximum:
+        raise invalid({name: [f"Must be a whole number from 1 to {maximum}."]})
+    return number

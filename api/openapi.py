@@ -1,13 +1,13 @@
-"""The OpenAPI 3.1 description of the platform API, exactly as apikeys.api.views answers.
+"""The OpenAPI 3.1 description of the platform API, exactly as the API's views answer.
 
 tests/api/test_openapi.py checks every endpoint's responses against it, and schemathesis
 fuzzes a live server with it."""
 
 from copy import deepcopy
 
-from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE, MAX_USAGE_DAYS
 from apikeys.models import MAX_RATE_LIMIT, Scope
 from customers.models import MAX_SEATS, Customer, License
+from gateway.fields import MAX_PAGE, MAX_PER_PAGE, MAX_USAGE_DAYS
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 

@@ -13,13 +13,12 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from apikeys.models import Environment
-from apikeys.usage import buffer
-from apikeys.verification import (
+from gateway.usage import buffer
+from gateway.verification import (
     IN_URL,
     MISSING,
     NOT_BEARER,
@@ -49,14 +48,6 @@ class Caller:
     @property
     def tenant_id(self) -> int:
         return self.key.tenant_id
-
-    def customers(self) -> QuerySet:
-        from customers.models import Customer
-
-        visible = Customer.objects.filter(tenant_id=self.tenant_id, environment=self.environment)
-        if self.key.customer_scope:
-            visible = visible.filter(public_id__in=self.key.customer_scope)
-        return visible
 
 
 def json_body(request: HttpRequest) -> dict:

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connection
 
 from apikeys import keyformat
-from apikeys.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
 from apikeys.models import Environment
+from gateway.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
 
 PREFIX_ENVIRONMENT = {"live": "production", "stg": "staging", "dev": "development"}
 # A cached record is re-read after this long even if no change was published, so a change
@@ -289,7 +289,7 @@ class Verifier:
 
     def _refill(self, key_id: str) -> tuple[object, KeyRecord | None]:
         _, token = state().check(key_id, 0, count=False)
-        record = _load(key_id)  # read after the token: see apikeys.keystate
+        record = _load(key_id)  # read after the token: see gateway.keystate
         with self._lock:
             if len(self._records) > settings.KEY_CACHE_SIZE:
                 self._records.clear()
