@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from customers.models import Customer
 from gateway.endpoint import Caller
+from tenants.models import Tenant
 
 
 def visible_customers(caller: Caller) -> QuerySet[Customer]:
@@ -13,3 +14,10 @@ def visible_customers(caller: Caller) -> QuerySet[Customer]:
     if caller.key.customer_scope:
         visible = visible.filter(public_id__in=caller.key.customer_scope)
     return visible
+
+
+def count_customers(tenant: Tenant, environment: str, public_ids: list[str]) -> int:
+    """How many of `public_ids` are customers of `tenant` in `environment`."""
+    return Customer.objects.filter(
+        tenant=tenant, environment=environment, public_id__in=public_ids
+    ).count()
