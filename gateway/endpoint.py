@@ -91,6 +91,9 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
 
     With `system`, the endpoint belongs to the system API: service keys only."""
 
+    # HEAD is a GET without its body, wherever GET is allowed.
+    allowed = scopes | {"HEAD": scopes["GET"]} if "GET" in scopes else scopes
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
         @wraps(view)
@@ -98,11 +101,11 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
             started = time.perf_counter()
             if not system and environment not in ENVIRONMENTS:
                 return problem(404, "There is no such environment.")
-            if request.method not in scopes:
+            if request.method not in allowed:
                 response = problem(
                     405, f"Use {', '.join(scopes)} on this path.", title="Method not allowed"
                 )
-                response["Allow"] = ", ".join(scopes)
+                response["Allow"] = ", ".join(allowed)
                 return response
             if request.META.get("QUERY_STRING") and key_in_query(request.GET):
                 return _refuse(IN_URL)
@@ -124,7 +127,7 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
             except DatabaseError:
                 return _unavailable()
             try:
-                response = _answer(request, view, verified, environment, scopes, kwargs)
+                response = _answer(request, view, verified, environment, allowed, kwargs)
             except DatabaseError:
                 response = _unavailable()
             if early is not None:

@@ -1,6 +1,7 @@
 """Hostile input meets a 4xx, never a 500 (SECURITY.md 27): numbers from query strings,
 JSON nesting, NUL characters. One parser each, shared by the portal and the APIs."""
 
+import codecs
 import json
 import logging
 import re
@@ -9,6 +10,9 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template import loader
+from django.utils.http import parse_header_parameters
+
+from web.problems import problem
 
 logger = logging.getLogger("django.security")
 
@@ -63,6 +67,9 @@ class MalformedRequestMiddleware:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path_info or (query and ("%00" in query or "\x00" in query)):
             return _malformed(request, "The request's path or query string contains a NUL.")
+        refused = content_type_problem(request.META.get("CONTENT_TYPE", ""))
+        if refused:
+            return _malformed(request, refused)
         if request.method == "POST" and request.content_type == FORM:
             try:
                 request.POST  # noqa: B018 - parsed now, where its failure can be answered
@@ -72,12 +79,58 @@ class MalformedRequestMiddleware:
 
 
 FORM = "application/x-www-form-urlencoded"
+UTF8 = codecs.lookup("utf-8").name
+
+
+def content_type_problem(content_type: str) -> str | None:
+    """Why a Content-Type header cannot be accepted, or None. Django decodes the query string
+    and form bodies in the charset it names, so a client choosing UTF-7 or EBCDIC could smuggle
+    NUL, lone surrogates or a disguised key past every check: only UTF-8 is accepted."""
+    if not content_type:
+        return None
+    try:
+        _, params = parse_header_parameters(content_type)
+    except ValueError:
+        return "The Content-Type header cannot be read."
+    charset = params.get("charset")
+    if charset is None:
+        return None
+    try:
+        if codecs.lookup(charset).name == UTF8:
+            return None
+    except LookupError:
+        pass
+    return "Send text encoded as UTF-8 (charset=utf-8), or name no charset."
+
+
+def guard_wsgi(application: Callable) -> Callable:
+    """Refuse, before Django builds its request, what Django cannot build one from: a
+    Content-Type header it cannot parse (its request constructor raises, outside every
+    middleware, and the server answers a bare 500) or in a charset other than UTF-8."""
+
+    def guarded(environ: dict, start_response: Callable) -> object:
+        refused = content_type_problem(environ.get("CONTENT_TYPE", ""))
+        if refused is None:
+            return application(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        logger.warning("Bad request refused (%s): %r", refused, path[:200])
+        if path.startswith("/api/"):
+            answer = problem(400, refused)
+            body, content_type = answer.content, answer["Content-Type"]
+        else:
+            body = loader.render_to_string("400.html").encode()
+            content_type = "text/html; charset=utf-8"
+        start_response(
+            "400 Bad Request",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return guarded
 
 
 def _malformed(request: HttpRequest, detail: str) -> HttpResponse:
     logger.warning("Bad request refused (%s): %r", detail, request.path_info[:200])
     if request.path_info.startswith("/api/"):
-        from web.problems import problem
-
         return problem(400, detail)
     return HttpResponseBadRequest(loader.render_to_string("400.html"))

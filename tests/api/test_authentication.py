@@ -150,5 +150,5 @@ def test_an_unknown_environment_is_a_404(api, new_key):
 def test_undeclared_methods_get_405_with_allow(api, new_key):
     response = api("DELETE", "/me", new_key())
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
     assert response["Content-Type"] == "application/problem+json"

@@ -56,4 +56,6 @@ def test_a_planted_violation_breaks_a_contract(tree, module, planted):
     (tree / module).write_text(planted)
     result = _lint(tree)
     assert result.returncode != 0
-    assert "BROKEN" in result.stdout and module.replace("/", ".").removesuffix(".py") in result.stdout
+    assert (
+        "BROKEN" in result.stdout and module.replace("/", ".").removesuffix(".py") in result.stdout
+    )
