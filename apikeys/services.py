@@ -53,6 +53,25 @@ def _record(
     )
 
 
+def _record_service(
+    key: ServiceApiKey,
+    action: Event.Action,
+    actor: User | None,
+    ip_address: str | None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    event_record(
+        action=action,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
+        changes=changes,
+        ip_address=ip_address,
+    )
+
+
 def _check_name_and_description(name: str, description: str) -> dict[str, str]:
     errors = {}
     if not name.strip():
@@ -418,15 +437,12 @@ def service_key_create(
         key_id=keyformat.parse(secret).key_id,
         secret_hash=keyformat.hash_key(secret),
     )
-    event_record(
-        action=Event.Action.SERVICE_KEY_CREATED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"expires_on": expires_on.isoformat() if expires_on else None},
-        ip_address=ip_address,
+    _record_service(
+        key,
+        Event.Action.SERVICE_KEY_CREATED,
+        actor,
+        ip_address,
+        {"expires_on": expires_on.isoformat() if expires_on else None},
     )
     return key, secret
 
@@ -442,15 +458,7 @@ def service_key_revoke(
     key.revoked_at = timezone.now()
     key.revoked_by = actor
     key.save(update_fields=["revoked_at", "revoked_by"])
-    event_record(
-        action=Event.Action.SERVICE_KEY_REVOKED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        ip_address=ip_address,
-    )
+    _record_service(key, Event.Action.SERVICE_KEY_REVOKED, actor, ip_address)
     return key
 
 
@@ -468,15 +476,12 @@ def service_key_update(
         return key
     before, key.description = key.description, description
     key.save(update_fields=["description"])
-    event_record(
-        action=Event.Action.SERVICE_KEY_UPDATED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"description": {"before": before, "after": description}},
-        ip_address=ip_address,
+    _record_service(
+        key,
+        Event.Action.SERVICE_KEY_UPDATED,
+        actor,
+        ip_address,
+        {"description": {"before": before, "after": description}},
     )
     return key
 
@@ -487,14 +492,7 @@ def service_key_delete(*, key: ServiceApiKey, actor: User, ip_address: str | Non
     key = ServiceApiKey.objects.select_for_update().get(pk=key.pk)
     if key.last_used_at is not None:
         raise ValidationError("This key has been used; revoke it instead, to keep its history.")
-    event_record(
-        action=Event.Action.SERVICE_KEY_DELETED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"status": key.status},
-        ip_address=ip_address,
+    _record_service(
+        key, Event.Action.SERVICE_KEY_DELETED, actor, ip_address, {"status": key.status}
     )
     key.delete()
