@@ -27,7 +27,12 @@ class Environment(models.TextChoices):
 
     @property
     def key_prefix(self) -> str:
-        return {"production": "live", "staging": "stg", "development": "dev"}[self.value]
+        return KEY_PREFIXES[self.value]
+
+
+# The one map between environments and the prefixes of their keys (kw_live_..., and so on).
+KEY_PREFIXES = {"production": "live", "staging": "stg", "development": "dev"}
+ENVIRONMENT_OF_PREFIX = {prefix: name for name, prefix in KEY_PREFIXES.items()}
 
 
 class Scope(models.TextChoices):

@@ -2,7 +2,6 @@
 the public key is kept, and the short-lived JWTs an integration signs with the private one."""
 
 import re
-import secrets
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -11,13 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from apikeys import keyformat
 from apikeys.models import ProviderKey
 from tenants.models import Event, Membership, Tenant
 from tenants.services import event_record
 
 MAX_LIFETIME = 300  # seconds between iat and exp
 LEEWAY = 30  # clock skew tolerated on exp / iat
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KID_PATTERN = re.compile(r"pk_[0-9A-Za-z]{16}")  # what provider_key_generate makes
 
 
@@ -64,7 +63,7 @@ def provider_key_generate(
     )
     key = ProviderKey.objects.create(
         tenant=membership.tenant,
-        kid="pk_" + "".join(secrets.choice(BASE62) for _ in range(16)),
+        kid="pk_" + keyformat.random_base62(16),
         public_key_pem=public_pem,
         created_by=membership.user,
     )

@@ -13,8 +13,9 @@ from customers.selectors import visible_customers
 from gateway import fields
 from gateway.endpoint import Caller, endpoint, json_body, ok, parse_json
 from jobs.models import Job
-from jobs.services import job_csv_response, job_start
+from jobs.services import job_start
 from jobs.tasks import import_row_errors
+from jobs.views import job_csv_response
 from web.problems import ApiError, invalid
 
 
