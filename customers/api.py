@@ -6,13 +6,14 @@ caller may see."""
 import re
 from datetime import date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from customers import services
 from customers.models import MAX_SEATS, Customer, License, SeatUsage
 from customers.selectors import visible_customers
 from gateway import fields
@@ -58,6 +59,10 @@ def _customer(caller: Caller, customer_id: str) -> Customer:
     return customer
 
 
+def _via(caller: Caller) -> str:
+    return f"API key {caller.key.key_id}"
+
+
 def _duplicate_external_id() -> ApiError:
     return ApiError(
         409,
@@ -98,14 +103,14 @@ def _customer_create(request: HttpRequest, caller: Caller) -> HttpResponse:
     if errors:
         raise invalid(errors)
     try:
-        with transaction.atomic():
-            customer = Customer.objects.create(
-                tenant_id=caller.tenant_id,
-                environment=caller.environment,
-                name=name,
-                external_id="" if external_id is fields.MISSING else external_id,
-                status=Customer.Status.ACTIVE if status is fields.MISSING else status,
-            )
+        customer = services.customer_create(
+            tenant_id=caller.tenant_id,
+            environment=caller.environment,
+            name=name,
+            external_id="" if external_id is fields.MISSING else external_id,
+            status=Customer.Status.ACTIVE if status is fields.MISSING else status,
+            via=_via(caller),
+        )
     except IntegrityError:
         raise _duplicate_external_id() from None
     response = ok(_customer_json(customer), status=201)
@@ -131,12 +136,12 @@ def customer(request: HttpRequest, caller: Caller, customer_id: str) -> HttpResp
     }
     if errors:
         raise invalid(errors)
-    for name, value in changes.items():
-        if value is not fields.MISSING:
-            setattr(found, name, value)
     try:
-        with transaction.atomic():
-            found.save()
+        found = services.customer_update(
+            customer=found,
+            via=_via(caller),
+            **{name: value for name, value in changes.items() if value is not fields.MISSING},
+        )
     except IntegrityError:
         raise _duplicate_external_id() from None
     return ok(_customer_json(found))
@@ -158,7 +163,7 @@ def customer_license(request: HttpRequest, caller: Caller, customer_id: str) -> 
     }
     if errors:
         raise invalid(errors)
-    license, _ = License.objects.update_or_create(customer=found, defaults=values)
+    license = services.license_set(customer=found, via=_via(caller), **values)
     return ok(_license_json(found, license))
 
 
@@ -264,5 +269,5 @@ def telemetry(request: HttpRequest, caller: Caller) -> HttpResponse:
     if errors:
         raise invalid(errors)
     found = _customer(caller, customer_id)
-    SeatUsage.objects.update_or_create(customer=found, day=day, defaults={"seats_used": seats})
+    services.seat_usage_record(customer=found, day=day, seats=seats)
     return ok({"customer_id": found.public_id, "date": day.isoformat(), "seats_used": seats})

@@ -164,6 +164,10 @@ class Event(models.Model):
         TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
         TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"
         TENANT_RENAMED = "tenant.renamed", "Tenant renamed"
+        CUSTOMER_CREATED = "customer.created", "Customer created"
+        CUSTOMER_UPDATED = "customer.updated", "Customer updated"
+        CUSTOMERS_IMPORTED = "customer.imported", "Customers imported"
+        LICENSE_CHANGED = "license.changed", "Licence changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(
