@@ -16,7 +16,7 @@
     // A field the server refused, else the dialog's chosen start (Cancel, for a destructive
     // confirmation), else its first field or button.
     return dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("[autofocus]") ||
-      dialog.querySelector("form input:not([type=hidden]), form select, form textarea, form button, .modal-actions > *");
+      dialog.querySelector("form input:not([type=hidden]):not([type=radio]), form input[type=radio]:checked, form select, form textarea, form button, .modal-actions > *");
   }
 
   function openModal() {
