@@ -91,7 +91,7 @@ def test_a_revoke_from_the_portal_during_a_stall_holds_during_it_and_after(
     key, (busy, also_busy, asleep) = warm_workers
     record = ApiKey.objects.get()
     client = client_for(developer)
-    url = reverse("apikeys:action", args=["acme", record.key_id, "revoke"])
+    url = reverse("apikeys:revoke", args=["acme", record.key_id])
     token = csrf_token_for(client, url)
     _stall(redis_server)
     started = time.monotonic()
