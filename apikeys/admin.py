@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 
 from apikeys import services
 from apikeys.models import Expiration, ServiceApiKey, Status, today
-from portal.http import client_ip
+from web.http import client_ip
 
 
 class StatusFilter(admin.SimpleListFilter):

@@ -6,4 +6,4 @@ class ApikeysConfig(AppConfig):
     verbose_name = "API keys"
 
     def ready(self) -> None:
-        from apikeys import signals  # noqa: F401
+        from apikeys import receivers  # noqa: F401

@@ -39,7 +39,8 @@ class ParsedKey:
     key_id: str
 
 
-def _random(length: int) -> str:
+def random_base62(length: int) -> str:
+    """`length` characters of [0-9A-Za-z] from `secrets`: key secrets and public IDs alike."""
     return "".join(secrets.choice(BASE62) for _ in range(length))
 
 
@@ -56,14 +57,14 @@ def checksum(body: str) -> str:
 
 
 def new_key_id() -> str:
-    return _random(ID_LENGTH)
+    return random_base62(ID_LENGTH)
 
 
 def generate(env: str, key_id: str | None = None) -> str:
     """A fresh full key for `env` (and `key_id`, when a key keeps its ID on regenerate)."""
     if env not in ENV_PREFIXES:
         raise ValueError(f"unknown key environment {env!r}")
-    body = f"kw_{env}_{key_id or new_key_id()}_{_random(SECRET_LENGTH)}"
+    body = f"kw_{env}_{key_id or new_key_id()}_{random_base62(SECRET_LENGTH)}"
     return body + checksum(body)
 
 
@@ -98,7 +99,3 @@ def hash_key(key: str) -> str:
     """The stored form of a key: hex HMAC-SHA-256 under the pepper. Not reversible."""
     # hmac.digest: OpenSSL's one-shot HMAC, without building an HMAC object per key.
     return hmac.digest(_pepper(), key.encode("ascii"), "sha256").hex()
-
-
-def key_matches(key: str, stored_hash: str) -> bool:
-    return bool(stored_hash) and hmac.compare_digest(hash_key(key), stored_hash)

@@ -7,10 +7,17 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.text import validate_name
 from tenants.models import Tenant
+from web.text import validate_name
 
 MAX_RATE_LIMIT = 100_000
+# Seconds between the request-log writer's looks at an idle worker's buffer (gateway.usage).
+LOG_TIMER_TICK = 1
+
+
+def request_log_lag_seconds() -> int:
+    """How long a request can wait before it is written: a batch's age, plus a timer tick."""
+    return settings.API_LOG_FLUSH_SECONDS + LOG_TIMER_TICK
 
 
 class Environment(models.TextChoices):
@@ -20,7 +27,12 @@ class Environment(models.TextChoices):
 
     @property
     def key_prefix(self) -> str:
-        return {"production": "live", "staging": "stg", "development": "dev"}[self.value]
+        return KEY_PREFIXES[self.value]
+
+
+# The one map between environments and the prefixes of their keys (kw_live_..., and so on).
+KEY_PREFIXES = {"production": "live", "staging": "stg", "development": "dev"}
+ENVIRONMENT_OF_PREFIX = {prefix: name for name, prefix in KEY_PREFIXES.items()}
 
 
 class Scope(models.TextChoices):
@@ -219,7 +231,7 @@ class ApiKey(models.Model):
 
 
 class RequestLog(models.Model):
-    """One API request, written in batches off the request path (apikeys.usage)."""
+    """One API request, written in batches off the request path (gateway.usage)."""
 
     # Every index costs each logged request an insert: the two below serve the logs page,
     # tenant deletion and the purge (tenant by tenant), so neither column has its own.

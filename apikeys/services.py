@@ -2,7 +2,7 @@
 echo it) and records its event in the same transaction. Secrets are returned to the caller
 once and never stored, logged or put into an event."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,15 +11,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys import keyformat, keystate
+from apikeys import keyformat
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
-from portal.text import check_name
+from apikeys.signals import keys_changed
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
+from web.text import check_name
 
 MAX_GRACE = timedelta(days=7)
 NAME_MAX = 100
 DESCRIPTION_MAX = 1000
+
+
+# How many of these customer IDs a tenant has in an environment. The customers app, which
+# builds on this one, registers it (customers.apps); without it no customer can be named.
+CustomerCounter = Callable[[Tenant, str, list[str]], int]
+_count_customers: CustomerCounter = lambda tenant, environment, ids: 0  # noqa: E731
+
+
+def register_customer_counter(counter: CustomerCounter) -> None:
+    global _count_customers
+    _count_customers = counter
 
 
 def _record(
@@ -36,6 +48,25 @@ def _record(
         target_type="key",
         target_id=key.key_id,
         target_name=key.name,
+        changes=changes,
+        ip_address=ip_address,
+    )
+
+
+def _record_service(
+    key: ServiceApiKey,
+    action: Event.Action,
+    actor: User | None,
+    ip_address: str | None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    event_record(
+        action=action,
+        actor=actor,
+        tenant=None,
+        target_type="service_key",
+        target_id=key.key_id,
+        target_name=key.service_name,
         changes=changes,
         ip_address=ip_address,
     )
@@ -140,11 +171,7 @@ def api_key_create(
         )
     customer_ids = sorted(set(customer_scope))
     if customer_ids and "environment" not in errors:
-        from customers.models import Customer  # customers build on apikeys' environments
-
-        found = Customer.objects.filter(
-            tenant=tenant, environment=environment, public_id__in=customer_ids
-        ).count()
+        found = _count_customers(tenant, environment, customer_ids)
         if found != len(customer_ids):
             errors["customer_scope"] = "Choose customers of this tenant in the key's environment."
     if errors:
@@ -183,7 +210,7 @@ def api_key_create(
     if via:
         changes["via"] = via
     _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)
-    keystate.changed(key_ids=[key.key_id])  # a worker may hold this ID as unknown
+    keys_changed.send(ApiKey, key_ids=[key.key_id])  # a worker may hold this ID as unknown
     return key, secret
 
 
@@ -215,7 +242,7 @@ def api_key_update(
     key.description = description
     key.save(update_fields=["name", "description", "updated_at"])
     _record(key, Event.Action.KEY_RENAMED, membership.user, ip_address, changes)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key
 
 
@@ -232,7 +259,7 @@ def _set_active(
     key.save(update_fields=["is_active", "updated_at"])
     action = Event.Action.KEY_ENABLED if active else Event.Action.KEY_DISABLED
     _record(key, action, membership.user, ip_address)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key
 
 
@@ -265,7 +292,7 @@ def api_key_regenerate(
         update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
     )
     _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key, secret
 
 
@@ -301,7 +328,7 @@ def api_key_roll(
         ip_address,
         {"old_key_valid_until": old_valid_until.isoformat(timespec="minutes")},
     )
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key, secret
 
 
@@ -323,7 +350,7 @@ def _revoke(key: ApiKey, actor: User | None, ip_address: str | None, via: str = 
         ]
     )
     _record(key, Event.Action.KEY_REVOKED, actor, ip_address, {"via": via} if via else None)
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
     return True
 
 
@@ -364,7 +391,7 @@ def api_key_delete(*, key: ApiKey, membership: Membership, ip_address: str | Non
     key = _lock(key)
     _record(key, Event.Action.KEY_DELETED, membership.user, ip_address, {"status": key.status})
     key.delete()
-    keystate.changed(key_ids=[key.key_id])
+    keys_changed.send(ApiKey, key_ids=[key.key_id])
 
 
 @transaction.atomic
@@ -374,64 +401,6 @@ def revoke_keys_of_member(
     """A member who leaves a tenant takes no working key with them."""
     keys = ApiKey.objects.filter(tenant=tenant, owner=user).not_revoked().select_related("tenant")
     return sum(_revoke(key, actor, ip_address, via="member removed") for key in keys)
-
-
-SETTINGS_FIELDS = (
-    "api_keys_enabled",
-    "max_expiration_days",
-    "max_keys_per_user",
-    "default_rate_limit",
-)
-
-
-@transaction.atomic
-def tenant_settings_update(
-    *, membership: Membership, ip_address: str | None = None, **values: Any
-) -> TenantSettings:
-    """Change the tenant's key policy (admins). One event lists every field that changed."""
-    if not membership.is_admin:
-        raise PermissionDenied("Only tenant admins can change settings.")
-    return _settings_update(membership.tenant, membership.user, ip_address, values)
-
-
-@transaction.atomic
-def tenant_settings_update_by_system(
-    *, tenant: Tenant, actor: User | None, ip_address: str | None = None, **values: Any
-) -> TenantSettings:
-    """A system admin changes a tenant's key policy (the system admin site)."""
-    return _settings_update(tenant, actor, ip_address, values, via="system admin")
-
-
-def _settings_update(
-    tenant: Tenant,
-    actor: User | None,
-    ip_address: str | None,
-    values: dict[str, Any],
-    via: str = "",
-) -> TenantSettings:
-    policy, _ = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)
-    changes = {}
-    for field in SETTINGS_FIELDS:
-        if field in values and values[field] != getattr(policy, field):
-            changes[field] = {"before": getattr(policy, field), "after": values[field]}
-            setattr(policy, field, values[field])
-    if not changes:
-        return policy
-    policy.full_clean()
-    policy.save()
-    if via:
-        changes["via"] = via
-    event_record(
-        action=Event.Action.SETTINGS_CHANGED,
-        actor=actor,
-        tenant=tenant,
-        target_type="settings",
-        target_name="API key settings",
-        changes=changes,
-        ip_address=ip_address,
-    )
-    keystate.changed(tenant=True)
-    return policy
 
 
 @transaction.atomic
@@ -468,15 +437,12 @@ def service_key_create(
         key_id=keyformat.parse(secret).key_id,
         secret_hash=keyformat.hash_key(secret),
     )
-    event_record(
-        action=Event.Action.SERVICE_KEY_CREATED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"expires_on": expires_on.isoformat() if expires_on else None},
-        ip_address=ip_address,
+    _record_service(
+        key,
+        Event.Action.SERVICE_KEY_CREATED,
+        actor,
+        ip_address,
+        {"expires_on": expires_on.isoformat() if expires_on else None},
     )
     return key, secret
 
@@ -492,15 +458,7 @@ def service_key_revoke(
     key.revoked_at = timezone.now()
     key.revoked_by = actor
     key.save(update_fields=["revoked_at", "revoked_by"])
-    event_record(
-        action=Event.Action.SERVICE_KEY_REVOKED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        ip_address=ip_address,
-    )
+    _record_service(key, Event.Action.SERVICE_KEY_REVOKED, actor, ip_address)
     return key
 
 
@@ -518,15 +476,12 @@ def service_key_update(
         return key
     before, key.description = key.description, description
     key.save(update_fields=["description"])
-    event_record(
-        action=Event.Action.SERVICE_KEY_UPDATED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"description": {"before": before, "after": description}},
-        ip_address=ip_address,
+    _record_service(
+        key,
+        Event.Action.SERVICE_KEY_UPDATED,
+        actor,
+        ip_address,
+        {"description": {"before": before, "after": description}},
     )
     return key
 
@@ -537,14 +492,7 @@ def service_key_delete(*, key: ServiceApiKey, actor: User, ip_address: str | Non
     key = ServiceApiKey.objects.select_for_update().get(pk=key.pk)
     if key.last_used_at is not None:
         raise ValidationError("This key has been used; revoke it instead, to keep its history.")
-    event_record(
-        action=Event.Action.SERVICE_KEY_DELETED,
-        actor=actor,
-        tenant=None,
-        target_type="service_key",
-        target_id=key.key_id,
-        target_name=key.service_name,
-        changes={"status": key.status},
-        ip_address=ip_address,
+    _record_service(
+        key, Event.Action.SERVICE_KEY_DELETED, actor, ip_address, {"status": key.status}
     )
     key.delete()

@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from apikeys import views
 
@@ -12,11 +12,10 @@ urlpatterns = [
     path("keys/<str:key_id>/edit/", views.key_edit, name="edit"),
     path("keys/<str:key_id>/regenerate/", views.key_regenerate, name="regenerate"),
     path("keys/<str:key_id>/roll/", views.key_roll, name="roll"),
-    re_path(
-        r"^keys/(?P<key_id>[0-9A-Za-z]+)/(?P<action>disable|enable|revoke|delete)/$",
-        views.key_action,
-        name="action",
-    ),
+    path("keys/<str:key_id>/disable/", views.key_disable, name="disable"),
+    path("keys/<str:key_id>/enable/", views.key_enable, name="enable"),
+    path("keys/<str:key_id>/revoke/", views.key_revoke, name="revoke"),
+    path("keys/<str:key_id>/delete/", views.key_delete, name="delete"),
     path("profile/", views.my_keys, name="my_keys"),
     path("settings/", views.tenant_settings, name="settings"),
     path("logs/", views.request_logs, name="logs"),

@@ -1,4 +1,5 @@
-from urllib.parse import urlencode, urlsplit
+from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from apikeys import keyformat, provider, selectors, services, usage
+from apikeys import keyformat, provider, selectors, services
 from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
@@ -22,17 +23,20 @@ from apikeys.forms import (
     RequestLogFilterForm,
     TenantSettingsForm,
 )
-from apikeys.models import ApiKey, Environment, ProviderKey
-from portal.charts import daily_bars
-from portal.htmx import render_page, swap_and_close
-from portal.http import client_ip
-from portal.inputs import whole_number
-from portal.pagination import CappedPaginator
+from apikeys.models import ApiKey, Environment, ProviderKey, request_log_lag_seconds
+from tenants import services as tenant_services
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
+from web.charts import daily_bars
+from web.htmx import announce_and_close, render_page
+from web.http import client_ip
+from web.inputs import whole_number
+from web.pagination import CappedPaginator
 
 PAGE_SIZES = (25, 50, 100)
 MY_KEYS_PAGE_SIZE = 50
+# The HX-Trigger event after a key write: what shows keys listens for it and refetches itself.
+KEY_CHANGED = "keyChanged"
 
 
 def _page_size(params: QueryDict) -> int:
@@ -40,14 +44,6 @@ def _page_size(params: QueryDict) -> int:
     if size is None:
         return PAGE_SIZES[0]
     return min(max(size, PAGE_SIZES[0]), PAGE_SIZES[-1])
-
-
-def _console_params(request: HttpRequest) -> QueryDict:
-    """The console's filters: the query string, or for an HTMX write made from the console,
-    the query string of the page the browser is showing (kept in the URL by hx-push-url)."""
-    if request.method == "POST" and request.htmx and request.htmx.current_url:
-        return QueryDict(urlsplit(request.htmx.current_url).query)
-    return request.GET
 
 
 SORTABLE = {
@@ -74,7 +70,7 @@ def _sort_headers(params: QueryDict) -> dict[str, dict[str, str]]:
 
 
 def _console_context(request: HttpRequest, membership: Membership) -> dict:
-    params = _console_params(request)
+    params = request.GET
     keys = ApiKeyFilter(
         params, queryset=selectors.api_key_list(membership=membership), request=request
     )
@@ -100,8 +96,9 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
     response = render_page(
         request, "apikeys/console.html", "key-table", _console_context(request, membership)
     )
-    if request.htmx:
+    if request.htmx and request.htmx.trigger != "key-table":
         # The address bar keeps only the filters in use, so the URL reads well as a bookmark.
+        # (Not when the table refetches itself after a write: the address is already right.)
         used = [
             (name, value)
             for name, values in request.GET.lists()
@@ -121,20 +118,14 @@ def my_keys(request: HttpRequest, membership: Membership) -> HttpResponse:
     )
 
 
-def _secret_response(
-    request: HttpRequest, membership: Membership, key: ApiKey, secret: str, title: str
-) -> HttpResponse:
-    """The one response that ever carries a key's secret: never cached, never again."""
-    origin = _origin(request)
-    context = {"key": key, "secret": secret, "title": title, "origin": origin}
-    if origin == "profile":
-        context |= _my_keys_context(request, membership)
+def _secret_response(request: HttpRequest, key: ApiKey, secret: str, title: str) -> HttpResponse:
+    """The one response that ever carries a key's secret: never cached, never again. For HTMX
+    it replaces the dialog, and the tables behind it refetch themselves (without it)."""
+    response = render(
+        request, "apikeys/secret.html", {"key": key, "secret": secret, "title": title}
+    )
     if request.htmx:
-        response = render(request, "apikeys/secret.html#dialog", context)
-        response["HX-Retarget"] = "#modal"
-        response["HX-Reswap"] = "innerHTML"
-    else:
-        response = render(request, "apikeys/secret.html", context)
+        trigger_client_event(response, KEY_CHANGED)
     return response
 
 
@@ -152,11 +143,8 @@ def key_create(request: HttpRequest, membership: Membership) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            return _secret_response(request, membership, key, secret, "API key created")
-    partial = "create-form" if request.method == "POST" else "dialog"
-    return render_page(
-        request, "apikeys/key_create.html", partial, {"form": form, "policy": policy}
-    )
+            return _secret_response(request, key, secret, "API key created")
+    return render(request, "apikeys/key_create.html", {"form": form, "policy": policy})
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -182,109 +170,105 @@ def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> Htt
         "key": key,
         "events": events,
         "chart": chart,
-        "flush_seconds": usage.max_lag_seconds(),
+        "flush_seconds": request_log_lag_seconds(),
     }
-    return render(request, "apikeys/key_detail.html", context)
+    return render_page(request, "apikeys/key_detail.html", "key-page", context)
 
 
-ORIGINS = ("profile", "console", "detail")
-
-
-def _origin(request: HttpRequest) -> str:
-    """Where a key action was started from, so its answer goes back there."""
-    origin = request.GET.get("from") or request.POST.get("from", "")
-    return origin if origin in ORIGINS else "profile"
-
-
-def _after_key_change(request: HttpRequest, membership: Membership, key: ApiKey) -> HttpResponse:
-    """Back to where the action started: the console, the profile, or the key's page."""
-    origin = _origin(request)
+def _key_changed(
+    request: HttpRequest, membership: Membership, key: ApiKey, *, deleted: bool
+) -> HttpResponse:
+    """After a key write: for HTMX, `keyChanged` (the key tables and the key's page refetch
+    themselves) and the dialog closes; a plain POST goes to the key's page. A deleted key's
+    page is gone: then to the list instead."""
+    page = key.get_absolute_url()
+    my_keys = reverse("apikeys:my_keys", args=[membership.tenant.slug])
     if not request.htmx:
-        if origin == "console" and membership.is_admin:
-            return redirect("apikeys:console", slug=membership.tenant.slug)
-        if origin == "detail" and key.pk:
-            return redirect(key.get_absolute_url())
-        return redirect("apikeys:my_keys", slug=membership.tenant.slug)
-    if origin == "console" and membership.is_admin:
-        return swap_and_close(
-            request, "apikeys/console.html", "key-table", _console_context(request, membership)
-        )
-    if origin == "detail":
-        if key.pk is None:  # deleted: its page is gone
-            return HttpResponseClientRedirect(
-                reverse("apikeys:my_keys", args=[membership.tenant.slug])
-            )
-        return HttpResponseClientRefresh()
-    return swap_and_close(
-        request, "apikeys/profile.html", "my-keys", _my_keys_context(request, membership)
-    )
+        return redirect(my_keys if deleted else page)
+    if deleted and request.htmx.current_url_abs_path == page:
+        return HttpResponseClientRedirect(my_keys)
+    return announce_and_close(request, KEY_CHANGED)
 
 
-ACTIONS = {
-    # action: (service, needs owner, confirmation title, button label, danger, message)
-    "disable": (
-        services.api_key_disable,
-        False,
-        "Disable API key",
-        "Disable key",
-        False,
-        "{name} was disabled. It can be enabled again.",
-    ),
-    "enable": (
-        services.api_key_enable,
-        False,
-        "Enable API key",
-        "Enable key",
-        False,
-        "{name} was enabled.",
-    ),
-    "revoke": (
-        services.api_key_revoke,
-        False,
-        "Revoke API key",
-        "Revoke key",
-        True,
-        "{name} was revoked.",
-    ),
-    "delete": (
-        services.api_key_delete,
-        True,
-        "Delete API key",
-        "Delete key",
-        True,
-        "{name} was deleted.",
-    ),
-}
+def _confirmed_key_write(
+    request: HttpRequest,
+    membership: Membership,
+    key: ApiKey,
+    *,
+    write: Callable[..., object],
+    template: str,
+    done: str,
+    deleted: bool = False,
+) -> HttpResponse:
+    """GET asks (`template`, a dialog); POST calls `write` and says `done`, or shows why not."""
+    error = None
+    if request.method == "POST":
+        try:
+            write(key=key, membership=membership, ip_address=client_ip(request))
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, done)
+            return _key_changed(request, membership, key, deleted=deleted)
+    return render(request, template, {"key": key, "error": error})
 
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def key_action(
-    request: HttpRequest, membership: Membership, key_id: str, action: str
-) -> HttpResponse:
-    """Disable, enable, revoke or delete one key, after a confirmation."""
-    service, owner_only, title, button, danger, done = ACTIONS[action]
-    key = (get_own_key if owner_only else get_key_for_member)(membership, key_id)
-    error = None
-    if request.method == "POST":
-        try:
-            service(key=key, membership=membership, ip_address=client_ip(request))
-        except ValidationError as exc:
-            error = exc.messages[0]
-        else:
-            messages.success(request, done.format(name=key.name))
-            return _after_key_change(request, membership, key)
-    context = {
-        "key": key,
-        "action": action,
-        "title": title,
-        "button": button,
-        "danger": danger,
-        "error": error,
-        "origin": _origin(request),
-    }
-    partial = "confirm-form" if request.method == "POST" else "dialog"
-    return render_page(request, "apikeys/key_confirm.html", partial, context)
+def key_disable(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+    key = get_key_for_member(membership, key_id)
+    return _confirmed_key_write(
+        request,
+        membership,
+        key,
+        write=services.api_key_disable,
+        template="apikeys/key_disable.html",
+        done=f"{key.name} was disabled. It can be enabled again.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN, Role.DEVELOPER)
+def key_enable(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+    key = get_key_for_member(membership, key_id)
+    return _confirmed_key_write(
+        request,
+        membership,
+        key,
+        write=services.api_key_enable,
+        template="apikeys/key_enable.html",
+        done=f"{key.name} was enabled.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN, Role.DEVELOPER)
+def key_revoke(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+    key = get_key_for_member(membership, key_id)
+    return _confirmed_key_write(
+        request,
+        membership,
+        key,
+        write=services.api_key_revoke,
+        template="apikeys/key_revoke.html",
+        done=f"{key.name} was revoked.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_view(Role.ADMIN, Role.DEVELOPER)
+def key_delete(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+    """Only the owner deletes a key; afterwards its page is gone, so the answer is the list."""
+    key = get_own_key(membership, key_id)
+    return _confirmed_key_write(
+        request,
+        membership,
+        key,
+        write=services.api_key_delete,
+        template="apikeys/key_delete.html",
+        done=f"{key.name} was deleted.",
+        deleted=True,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -305,19 +289,12 @@ def key_edit(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
                 _add_errors(form, exc)
             else:
                 messages.success(request, "The key was saved.")
-                return _after_key_change(request, membership, key)
-        partial = "edit-form"
+                return _key_changed(request, membership, key, deleted=False)
     else:
         form = ApiKeyEditForm(
             initial={"name": key.name, "description": key.description}, auto_id="edit_%s"
         )
-        partial = "dialog"
-    context = {
-        "key": key,
-        "form": form,
-        "origin": _origin(request),
-    }
-    return render_page(request, "apikeys/key_edit.html", partial, context)
+    return render(request, "apikeys/key_edit.html", {"key": key, "form": form})
 
 
 @never_cache
@@ -334,10 +311,8 @@ def key_regenerate(request: HttpRequest, membership: Membership, key_id: str) ->
         except ValidationError as exc:
             error = exc.messages[0]
         else:
-            return _secret_response(request, membership, key, secret, "API key regenerated")
-    context = {"key": key, "error": error, "origin": _origin(request)}
-    partial = "regenerate-form" if request.method == "POST" else "dialog"
-    return render_page(request, "apikeys/key_regenerate.html", partial, context)
+            return _secret_response(request, key, secret, "API key regenerated")
+    return render(request, "apikeys/key_regenerate.html", {"key": key, "error": error})
 
 
 @never_cache
@@ -357,10 +332,8 @@ def key_roll(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            return _secret_response(request, membership, key, secret, "API key rolled")
-    partial = "roll-form" if request.method == "POST" else "dialog"
-    context = {"key": key, "form": form, "origin": _origin(request)}
-    return render_page(request, "apikeys/key_roll.html", partial, context)
+            return _secret_response(request, key, secret, "API key rolled")
+    return render(request, "apikeys/key_roll.html", {"key": key, "form": form})
 
 
 @require_POST
@@ -389,10 +362,8 @@ def bulk_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
         messages.success(request, f"{count} API key{'s' if count != 1 else ''} revoked.")
         if not request.htmx:
             return redirect("apikeys:console", slug=membership.tenant.slug)
-        return swap_and_close(
-            request, "apikeys/console.html", "key-table", _console_context(request, membership)
-        )
-    return render_page(request, "apikeys/bulk_revoke.html", "dialog", {"keys": keys})
+        return announce_and_close(request, KEY_CHANGED)
+    return render(request, "apikeys/bulk_revoke.html", {"keys": keys})
 
 
 @require_http_methods(["GET", "POST"])
@@ -401,7 +372,7 @@ def tenant_settings(request: HttpRequest, membership: Membership) -> HttpRespons
     policy = TenantSettings.objects.get(tenant=membership.tenant)
     form = TenantSettingsForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
-        services.tenant_settings_update(
+        tenant_services.tenant_settings_update(
             membership=membership, ip_address=client_ip(request), **form.cleaned_data
         )
         messages.success(request, "Settings saved.")
@@ -423,7 +394,7 @@ def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
     context = {
         "form": form,
         "page": paginator.get_page(request.GET.get("page")),
-        "flush_seconds": usage.max_lag_seconds(),
+        "flush_seconds": request_log_lag_seconds(),
     }
     return render_page(request, "apikeys/logs.html", "log-table", context)
 
@@ -449,7 +420,8 @@ def api_guide(request: HttpRequest, membership: Membership) -> HttpResponse:
 @tenant_view(Role.ADMIN)
 def provider_api(request: HttpRequest, membership: Membership) -> HttpResponse:
     active = ProviderKey.objects.filter(tenant=membership.tenant, revoked_at__isnull=True).first()
-    return render(request, "apikeys/provider.html", _provider_context(request, membership, active))
+    context = _provider_context(request, membership, active)
+    return render_page(request, "apikeys/provider.html", "provider-key", context)
 
 
 def _provider_context(request: HttpRequest, membership: Membership, active) -> dict:
@@ -475,15 +447,15 @@ def provider_generate(request: HttpRequest, membership: Membership) -> HttpRespo
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
 def provider_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
-    page = reverse("apikeys:provider", args=[membership.tenant.slug])
+    error = None
     if request.method == "POST":
         try:
             provider.provider_key_revoke(membership=membership, ip_address=client_ip(request))
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            error = exc.messages[0]
         else:
             messages.success(request, "The Provider API key was revoked.")
-        if request.htmx:
-            return HttpResponseClientRedirect(page)
-        return redirect(page)
-    return render_page(request, "apikeys/provider_revoke.html", "dialog", {})
+            if request.htmx:
+                return announce_and_close(request, "providerKeyChanged")
+            return redirect("apikeys:provider", slug=membership.tenant.slug)
+    return render(request, "apikeys/provider_revoke.html", {"error": error})

@@ -65,7 +65,7 @@ def main() -> None:
     from make_keys import ensure_keys
 
     from apikeys import keyformat
-    from apikeys.verification import Verifier
+    from gateway.verification import Verifier
 
     keys = ensure_keys(args.keys, ROOT / "var" / "bench-keys-postgres.txt")
     verifier = Verifier()

@@ -1,19 +1,16 @@
-import secrets
-
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from apikeys import keyformat
 from apikeys.models import Environment
-from portal.text import validate_name
 from tenants.models import Tenant
+from web.text import validate_name
 
 MAX_SEATS = 1_000_000  # seats of a licence or used on a day (the API's and schema's bound)
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
 
 def new_public_id() -> str:
-    return "cus_" + "".join(secrets.choice(BASE62) for _ in range(12))
+    return "cus_" + keyformat.random_base62(12)
 
 
 class Customer(models.Model):

@@ -9,10 +9,10 @@ from django.views.decorators.http import require_GET
 
 from apikeys.models import Environment
 from customers.models import Customer, License, SeatUsage
-from portal.charts import daily_bars
-from portal.htmx import render_page
 from tenants.access import tenant_view
 from tenants.models import Membership, Role
+from web.charts import daily_bars
+from web.htmx import render_page
 
 PER_PAGE = 50
 USAGE_DAYS = 60

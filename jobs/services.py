@@ -1,5 +1,4 @@
 from django.db import transaction
-from django.http import HttpResponse
 
 from jobs.models import Job
 from jobs.tasks import run_job
@@ -26,12 +25,3 @@ def job_start(
     )
     transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
     return job
-
-
-def job_csv_response(job: Job) -> HttpResponse:
-    """A finished export's file, as an attachment that no cache keeps."""
-    with job.result.open("rb") as handle:
-        response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="usage-{job.pk}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response

@@ -9,9 +9,12 @@ from django.core.files.base import ContentFile
 from django.tasks import task
 from django.utils import timezone
 
-from apikeys.api.fields import plain_text
+from customers import api as customers_api
+from customers.models import Customer
+from customers.services import customers_import
+from gateway.fields import plain_text
 from jobs.models import Job
-from portal.text import check_name, csv_cell
+from web.text import check_name, csv_cell
 
 logger = logging.getLogger("keyward.jobs")
 COLUMNS = [
@@ -49,9 +52,6 @@ def run_job(job_id: str) -> None:
 
 
 def _usage_export(job: Job) -> None:
-    from apikeys.api.views import usage_rows
-    from customers.models import Customer
-
     params = job.params
     customers = Customer.objects.filter(tenant=job.tenant_id, environment=job.environment)
     if params.get("customers"):
@@ -65,7 +65,7 @@ def _usage_export(job: Job) -> None:
     batch = 50
     for first in range(0, max(len(ids), 1), batch):
         chunk = Customer.objects.filter(pk__in=ids[first : first + batch])
-        for row in usage_rows(chunk, params["period"], start, end):
+        for row in customers_api.usage_rows(chunk, params["period"], start, end):
             cells = [
                 row["customer_id"],
                 row["customer_name"],
@@ -97,10 +97,6 @@ IMPORT_FIELDS = {"name", "external_id", "status"}
 
 def _customer_import(job: Job) -> None:
     """Validate every row first; then import all of them in one transaction, or none."""
-    from django.db import transaction
-
-    from customers.models import Customer
-
     rows = job.params["rows"]
     existing = set(
         Customer.objects.filter(tenant=job.tenant_id, environment=job.environment)
@@ -125,25 +121,18 @@ def _customer_import(job: Job) -> None:
             error=f"{len(problems)} of {len(rows)} rows are invalid; nothing was imported.",
         )
         return
-    with transaction.atomic():
-        Customer.objects.bulk_create(
-            Customer(
-                tenant_id=job.tenant_id,
-                environment=job.environment,
-                name=row["name"].strip(),
-                external_id=(row.get("external_id") or "").strip(),
-                status=row.get("status") or Customer.Status.ACTIVE,
-            )
-            for row in clean
-        )
+    customers_import(
+        tenant_id=job.tenant_id,
+        environment=job.environment,
+        rows=clean,
+        via=f"import job {job.pk}",
+    )
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.SUCCEEDED, progress=100, rows=len(clean), finished_at=timezone.now()
     )
 
 
 def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:
-    from customers.models import Customer
-
     if not isinstance(row, dict):
         return {"row": ["Must be an object with name, external_id and status."]}
     errors: dict[str, list[str]] = {}

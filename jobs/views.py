@@ -4,10 +4,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from jobs.models import Job
-from jobs.services import job_csv_response
-from portal.htmx import render_page
 from tenants.access import tenant_view
 from tenants.models import Membership, Role
+from web.htmx import render_page
 
 PER_PAGE = 50
 
@@ -57,3 +56,12 @@ def _get(membership: Membership, job_id: str) -> Job:
         return get_object_or_404(_visible(membership), pk=job_id)
     except ValueError:
         raise Http404("No such job") from None
+
+
+def job_csv_response(job: Job) -> HttpResponse:
+    """A finished export's file, as an attachment that no cache keeps."""
+    with job.result.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="usage-{job.pk}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response

@@ -80,11 +80,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "axes",
+    # The ladder, lowest first: an app imports only the apps listed before it.
     "accounts",
     "tenants",
     "apikeys",
+    "gateway",
     "customers",
     "jobs",
+    "api",
+    "demo",
     "django_tasks_db",
 ]
 
@@ -96,9 +100,9 @@ JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 
 MIDDLEWARE = [
     # First: sends an API request's key check to Redis before the rest of Django runs.
-    "portal.middleware.ApiKeyCheckMiddleware",
+    "gateway.middleware.ApiKeyCheckMiddleware",
     # A NUL in the URL, a form in another charset: a 400 before anything reads them.
-    "portal.inputs.MalformedRequestMiddleware",
+    "web.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -284,7 +288,7 @@ API_KEY_PEPPER = env_str("API_KEY_PEPPER")
 if API_KEY_PEPPER and len(API_KEY_PEPPER) < 32:
     raise ImproperlyConfigured("API_KEY_PEPPER must be at least 32 characters long")
 KEYS_EXPIRING_SOON_DAYS = env_int("KEYS_EXPIRING_SOON_DAYS", 7, minimum=1)
-# Verification state shared by every process (apikeys.keystate): Redis keys with this prefix,
+# Verification state shared by every process (gateway.keystate): Redis keys with this prefix,
 # or without Redis a file whose replacement tells every local process that a key changed.
 KEY_STATE_PREFIX = env_str("KEY_STATE_PREFIX", "kw")
 KEY_STATE_FILE = Path(env_str("KEY_STATE_FILE", str(BASE_DIR / "var" / "key-state")))

@@ -21,7 +21,7 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 
-# Tests write the request log explicitly (apikeys.usage.buffer.flush()), not from a thread.
+# Tests write the request log explicitly (gateway.usage.buffer.flush()), not from a thread.
 API_LOG_BACKGROUND = False
 # Each test run (and each xdist worker) gets its own key-state file.
 KEY_STATE_FILE = Path(tempfile.gettempdir()) / f"keyward-test-key-state-{os.getpid()}"

@@ -2,9 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 
-from apikeys.api import provider as provider_api
-from apikeys.api import views as api_views
+from api import views as api_views
 from apikeys.models import Environment
+from customers import provider_api
+from gateway import views as gateway_views
 from portal import views as portal_views
 from tenants import views as tenant_views
 
@@ -25,15 +26,15 @@ register_converter(EnvironmentConverter, "environment")
 
 urlpatterns = [
     # The platform API first: it is the hot path, and Django tries patterns in order.
-    path("api/<environment:environment>/v1/", include("apikeys.api.urls")),
+    path("api/<environment:environment>/v1/", include("api.urls")),
     path("", tenant_views.home, name="home"),
     path("favicon.ico", portal_views.favicon),
     path("accounts/", include("accounts.urls")),
-    path("api/health", api_views.health, name="health"),
-    path("api/system/v1/", include("apikeys.api.system_urls")),
+    path("api/health", gateway_views.health, name="health"),
+    path("api/system/v1/", include("api.system_urls")),
     path("api/provider/v1/usage", provider_api.usage, name="provider_usage"),
-    path("api/provider/v1/openapi.json", provider_api.openapi, name="provider_openapi"),
-    re_path(r"^api/", api_views.api_not_found),
+    path("api/provider/v1/openapi.json", api_views.provider_openapi, name="provider_openapi"),
+    re_path(r"^api/", gateway_views.api_not_found),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path("t/<slug:slug>/", include("customers.urls")),

@@ -11,10 +11,9 @@ from django.http import HttpRequest
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from apikeys import services as key_services
-from portal.http import client_ip
 from tenants import services
 from tenants.models import Event, Membership, Tenant, TenantSettings
+from web.http import client_ip
 
 VIA = "system admin"
 
@@ -123,10 +122,10 @@ class TenantAdmin(admin.ModelAdmin):
                 if settings_form.has_changed() or not change:
                     values = {
                         field: settings_form.cleaned_data[field]
-                        for field in key_services.SETTINGS_FIELDS
+                        for field in services.SETTINGS_FIELDS
                         if field in settings_form.cleaned_data
                     }
-                    policy = key_services.tenant_settings_update_by_system(
+                    policy = services.tenant_settings_update_by_system(
                         tenant=tenant, actor=actor, ip_address=ip, **values
                     )
                     if settings_form.changed_data:

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from portal.text import validate_name
+from web.text import validate_name
 
 MAX_EXPIRATION_DAYS = 3650  # ten years: today + this is always a date
 MAX_DEFAULT_RATE_LIMIT = 100_000  # apikeys.models.MAX_RATE_LIMIT (apikeys builds on tenants)
@@ -164,6 +164,10 @@ class Event(models.Model):
         TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
         TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"
         TENANT_RENAMED = "tenant.renamed", "Tenant renamed"
+        CUSTOMER_CREATED = "customer.created", "Customer created"
+        CUSTOMER_UPDATED = "customer.updated", "Customer updated"
+        CUSTOMERS_IMPORTED = "customer.imported", "Customers imported"
+        LICENSE_CHANGED = "license.changed", "Licence changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -257,3 +257,61 @@ def tenant_rename(
         ip_address=ip_address,
     )
     return tenant
+
+
+SETTINGS_FIELDS = (
+    "api_keys_enabled",
+    "max_expiration_days",
+    "max_keys_per_user",
+    "default_rate_limit",
+)
+
+
+@transaction.atomic
+def tenant_settings_update(
+    *, membership: Membership, ip_address: str | None = None, **values: Any
+) -> TenantSettings:
+    """Change the tenant's key policy (admins). One event lists every field that changed."""
+    if not membership.is_admin:
+        raise PermissionDenied("Only tenant admins can change settings.")
+    return _settings_update(membership.tenant, membership.user, ip_address, values)
+
+
+@transaction.atomic
+def tenant_settings_update_by_system(
+    *, tenant: Tenant, actor: User | None, ip_address: str | None = None, **values: Any
+) -> TenantSettings:
+    """A system admin changes a tenant's key policy (the system admin site)."""
+    return _settings_update(tenant, actor, ip_address, values, via="system admin")
+
+
+def _settings_update(
+    tenant: Tenant,
+    actor: User | None,
+    ip_address: str | None,
+    values: dict[str, Any],
+    via: str = "",
+) -> TenantSettings:
+    policy, _ = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    changes = {}
+    for field in SETTINGS_FIELDS:
+        if field in values and values[field] != getattr(policy, field):
+            changes[field] = {"before": getattr(policy, field), "after": values[field]}
+            setattr(policy, field, values[field])
+    if not changes:
+        return policy
+    policy.full_clean()
+    policy.save()
+    if via:
+        changes["via"] = via
+    event_record(
+        action=Event.Action.SETTINGS_CHANGED,
+        actor=actor,
+        tenant=tenant,
+        target_type="settings",
+        target_name="API key settings",
+        changes=changes,
+        ip_address=ip_address,
+    )
+    tenant_changed.send(sender=TenantSettings, tenant=tenant)
+    return policy

@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal.htmx import render_page, swap_and_close
-from portal.http import client_ip
 from tenants import selectors, services
 from tenants.access import get_member_for_admin, tenant_view
 from tenants.forms import EventSearchForm, MemberAddForm, MemberRolesForm
 from tenants.models import Membership, Role
+from web.htmx import announce_and_close, render_page
+from web.http import client_ip
 
 EVENTS_PER_PAGE = 50
 
@@ -48,8 +48,9 @@ def _members_context(membership: Membership, form: MemberAddForm | None = None) 
 @require_GET
 @tenant_view(Role.ADMIN)
 def members(request: HttpRequest, membership: Membership) -> HttpResponse:
+    # For HTMX, the table: it refetches itself on `memberChanged`.
     return render_page(
-        request, "tenants/members.html", "members-panel", _members_context(membership)
+        request, "tenants/members.html", "members-table", _members_context(membership)
     )
 
 
@@ -105,16 +106,12 @@ def member_roles(request: HttpRequest, membership: Membership, member_id: int) -
             else:
                 messages.success(request, f"Roles of {member.user.email} were saved.")
                 return _after_member_change(request, membership)
-        partial = "roles-form"
     else:
         form = MemberRolesForm(
             initial={"is_admin": member.is_admin, "is_developer": member.is_developer},
             auto_id="roles_%s",
         )
-        partial = "dialog"
-    return render_page(
-        request, "tenants/member_roles.html", partial, {"member": member, "form": form}
-    )
+    return render(request, "tenants/member_roles.html", {"member": member, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -138,18 +135,13 @@ def member_remove(request: HttpRequest, membership: Membership, member_id: int) 
                     return HttpResponseClientRedirect("/")
                 return redirect("home")
             return _after_member_change(request, membership)
-    partial = "remove-form" if request.method == "POST" else "dialog"
-    return render_page(
-        request, "tenants/member_remove.html", partial, {"member": member, "error": error}
-    )
+    return render(request, "tenants/member_remove.html", {"member": member, "error": error})
 
 
 def _after_member_change(request: HttpRequest, membership: Membership) -> HttpResponse:
     if not request.htmx:
         return redirect("tenants:members", slug=membership.tenant.slug)
-    return swap_and_close(
-        request, "tenants/members.html", "members-table", _members_context(membership)
-    )
+    return announce_and_close(request, "memberChanged")
 
 
 @require_GET

@@ -18,9 +18,9 @@ from tests.factories import MembershipFactory, TenantFactory, UserFactory
 @pytest.fixture(autouse=True)
 def _clean_state():
     """Redis outlives a test, and so do a process' key cache and request-log buffer."""
-    from apikeys import keystate
-    from apikeys.usage import buffer
-    from apikeys.verification import verifier
+    from gateway import keystate
+    from gateway.usage import buffer
+    from gateway.verification import verifier
 
     cache.clear()
     keystate.reset_state()

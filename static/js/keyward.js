@@ -1,26 +1,37 @@
 // Keyward's only hand-written script: what no hx- attribute can do without eval.
-// The modal container, dismissible toasts and copy buttons.
+// The modal, dismissible toasts and copy buttons.
 (function () {
   "use strict";
 
+  // The modal: every dialog (templates/dialog.html) is swapped into #modal by an hx-get, and
+  // its form answers into #modal too. A new <dialog> there is opened as a modal; the server
+  // closes it with the HX-Trigger event `closeModal` after a successful write.
   var lastFocus = null;
 
   function modalDialog() {
     return document.querySelector("#modal dialog");
   }
 
+  function firstFocus(dialog) {
+    // A field the server refused, else the dialog's chosen start (Cancel, for a destructive
+    // confirmation), else its first field or button.
+    return dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("[autofocus]") ||
+      dialog.querySelector("form input:not([type=hidden]):not([type=radio]), form input[type=radio]:checked, form select, form textarea, form button, .modal-actions > *");
+  }
+
   function openModal() {
     var dialog = modalDialog();
-    if (!dialog || dialog.open) return;
-    // A dialog that replaces another (form -> one-time secret) keeps the original opener.
+    if (!dialog || dialog.open || dialog.hasAttribute("data-opened")) return;
+    dialog.setAttribute("data-opened", "");
+    // A dialog that replaces another (its errors, the one-time secret) keeps the original opener.
     if (!lastFocus || !document.body.contains(lastFocus)) lastFocus = document.activeElement;
     dialog.addEventListener("close", function () {
-      document.getElementById("modal").replaceChildren();
+      if (modalDialog() === dialog) document.getElementById("modal").replaceChildren();
       if (lastFocus && document.body.contains(lastFocus)) lastFocus.focus();
       lastFocus = null;
     }, { once: true });
     dialog.showModal();
-    var first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+    var first = firstFocus(dialog);
     if (first) first.focus();
   }
 
@@ -32,7 +43,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "modal") openModal();
   });
-  document.body.addEventListener("keyward:close-modal", closeModal);
+  document.body.addEventListener("closeModal", closeModal);
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-close-modal]");

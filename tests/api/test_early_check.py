@@ -9,9 +9,10 @@ from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from apikeys import keyformat, keystate
-from apikeys.verification import Check, Verified, verifier
-from portal.middleware import ApiKeyCheckMiddleware
+from apikeys import keyformat
+from gateway import keystate
+from gateway.middleware import ApiKeyCheckMiddleware
+from gateway.verification import Check, Verified, verifier
 
 with_redis = pytest.mark.skipif(
     not os.environ.get("REDIS_URL"), reason="the early check is only made with Redis"
@@ -32,7 +33,7 @@ def test_the_check_is_under_way_before_the_rest_of_django_sees_the_request(api, 
     request = RequestFactory().get("/api/production/v1/me", HTTP_AUTHORIZATION=f"Bearer {key}")
     ApiKeyCheckMiddleware(rest_of_django)(request)
     assert seen == {"in flight": True}
-    assert settings.MIDDLEWARE[0] == "portal.middleware.ApiKeyCheckMiddleware"  # before all else
+    assert settings.MIDDLEWARE[0] == "gateway.middleware.ApiKeyCheckMiddleware"  # before all else
 
 
 @with_redis

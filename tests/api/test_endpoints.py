@@ -234,7 +234,7 @@ def test_each_endpoint_needs_its_permission(api, new_key, customers, method, pat
 def test_a_database_outage_is_a_503_problem(api, new_key, monkeypatch):
     from django.db import OperationalError
 
-    from apikeys import verification
+    from gateway import verification
 
     key = new_key()
 

@@ -8,10 +8,12 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from apikeys import services, verification
+from apikeys import services
 from apikeys.models import ApiKey
-from apikeys.verification import Refusal, Verified, Verifier
+from gateway import verification
+from gateway.verification import Refusal, Verified, Verifier
 from tenants.models import Membership
+from tenants.services import tenant_settings_update
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs
 
@@ -56,9 +58,7 @@ def test_a_change_to_the_key_holds_in_every_worker_at_once(workers, new_key, dev
 def test_switching_api_keys_off_for_the_tenant_holds_at_once(workers, new_key, admin, acme):
     key = new_key()
     _warm(workers, key)
-    services.tenant_settings_update(
-        membership=Membership.objects.get(user=admin), api_keys_enabled=False
-    )
+    tenant_settings_update(membership=Membership.objects.get(user=admin), api_keys_enabled=False)
     for worker in workers:
         result = worker.verify(key, "production")
         assert isinstance(result, Refusal) and result.title == "API keys disabled"

@@ -7,7 +7,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from apikeys.models import ApiKey, KeyUsageDay
-from apikeys.usage import UsageBuffer
+from gateway.usage import UsageBuffer
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row-lock ordering matters on PostgreSQL"

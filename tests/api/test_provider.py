@@ -1,5 +1,6 @@
 """Provider API credentials: a private key shown once, JWT-signed calls, revoke."""
 
+import json
 import re
 import time
 import uuid
@@ -136,7 +137,7 @@ def test_every_bad_token_is_refused_with_a_401_problem(admin_client, managed):
 def test_an_unknown_kid_and_a_wrong_signature_get_the_same_answer(
     admin_client, managed, monkeypatch
 ):
-    from apikeys import provider
+    from gateway import provider
 
     pem, kid, _ = _generate(admin_client)
     checked = []
@@ -258,3 +259,18 @@ def test_a_jti_that_is_not_printable_is_an_invalid_token_not_an_outage(admin_cli
     assert response.status_code == 401
     assert response.json()["title"] == "Invalid token"
     assert "printable" in response.json()["detail"]
+
+
+def test_revoking_in_the_dialog_announces_provider_key_changed(admin_client, managed):
+    _generate(admin_client)
+    headers = {"HX-Request": "true", "X-CSRFToken": admin_client.token}
+    response = admin_client.post(REVOKE, headers=headers)
+    assert list(json.loads(response["HX-Trigger"])) == ["providerKeyChanged", "closeModal"]
+    assert "The Provider API key was revoked." in response.content.decode()
+    # The card listens for it and refetches itself; a second revoke says why in the dialog.
+    card = admin_client.get(PAGE, headers={"HX-Request": "true"}).content.decode()
+    assert card.lstrip().startswith('<section id="provider-key"')
+    assert 'hx-trigger="providerKeyChanged from:body"' in card and "No Provider API key" in card
+    again = admin_client.post(REVOKE, headers=headers)
+    assert "HX-Trigger" not in again
+    assert "There is no active Provider API key to revoke." in again.content.decode()

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
-from apikeys import keystate
-from apikeys.verification import Verified, Verifier
+from gateway import keystate
+from gateway.verification import Verified, Verifier
 
 
 def test_responses_carry_the_policy_and_what_is_left(api, new_key):

@@ -20,9 +20,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from apikeys import keystate
 from apikeys.models import ApiKey
-from apikeys.verification import Verified, Verifier
+from gateway import keystate
+from gateway.verification import Verified, Verifier
 from tests.helpers import csrf_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,7 +91,7 @@ def test_a_revoke_from_the_portal_during_a_stall_holds_during_it_and_after(
     key, (busy, also_busy, asleep) = warm_workers
     record = ApiKey.objects.get()
     client = client_for(developer)
-    url = reverse("apikeys:action", args=["acme", record.key_id, "revoke"])
+    url = reverse("apikeys:revoke", args=["acme", record.key_id])
     token = csrf_token_for(client, url)
     _stall(redis_server)
     started = time.monotonic()

@@ -8,9 +8,10 @@ from django.db import DatabaseError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys import keyformat, usage
+from apikeys import keyformat
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog
-from apikeys.usage import buffer
+from gateway import usage
+from gateway.usage import buffer
 from tests.factories import TenantFactory
 
 
@@ -164,7 +165,7 @@ def test_a_poisoned_request_is_stored_cleaned_and_the_hundred_after_it_all_count
 ):
     key = new_key(rate_limit=1000)
     key_id = keyformat.parse(key).key_id
-    # A NUL in the URL is refused before routing (portal.inputs), so it never reaches the log.
+    # A NUL in the URL is refused before routing (web.inputs), so it never reaches the log.
     assert api("GET", "/jobs/bad%00id", key).status_code == 400
     api("GET", "/me", key, REMOTE_ADDR="not-an-ip")  # a client address that is none
     api("GET", "/me", key, REMOTE_ADDR="fe80::1%eth0")  # an IPv6 zone: no inet value

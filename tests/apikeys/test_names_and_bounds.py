@@ -9,10 +9,10 @@ from django.urls import reverse
 from apikeys import services
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, ServiceApiKey
 from customers.models import Customer, License
-from portal.text import CONTROL_MESSAGE, INVISIBLE_MESSAGE, check_name
 from tenants.models import Tenant, TenantSettings
 from tests.factories import UserFactory
 from tests.helpers import csrf_token_for, htmx_headers
+from web.text import CONTROL_MESSAGE, INVISIBLE_MESSAGE, check_name
 
 CREATE = reverse("apikeys:create", args=["acme"])
 PROFILE = reverse("apikeys:my_keys", args=["acme"])

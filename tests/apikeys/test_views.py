@@ -22,7 +22,7 @@ def _key_urls(key_id: str) -> dict[str, str]:
         "roll": reverse("apikeys:roll", args=["acme", key_id]),
     }
     for action in ("disable", "enable", "revoke", "delete"):
-        urls[action] = reverse("apikeys:action", args=["acme", key_id, action])
+        urls[action] = reverse(f"apikeys:{action}", args=["acme", key_id])
     return urls
 
 
@@ -166,9 +166,10 @@ def test_the_secret_is_shown_exactly_once(dev_client, acme, caplog):
     secret = body.split('id="new-secret"')[1].split('value="')[1].split('"')[0]
     assert secret.startswith(f"kw_live_{key.key_id}_")
     assert "It will not be shown again" in body
-    assert response["HX-Retarget"] == "#modal"
-    # The table behind the modal is refreshed, with the key ID only.
-    assert 'id="my-keys" hx-swap-oob="outerHTML"' in body
+    # The secret replaces the create dialog, which stays open; the tables behind it hear
+    # `keyChanged` and refetch themselves (never with the secret).
+    assert body.lstrip().startswith("<dialog") and "<html" not in body
+    assert json.loads(response["HX-Trigger"]) == {"keyChanged": {}}
     assert body.count(secret) == 1
 
     # Never again: not on the profile, the key's page or the console, not in the database,
@@ -196,7 +197,9 @@ def test_create_works_without_javascript(dev_client, acme):
 def test_invalid_input_shows_field_errors_and_creates_nothing(dev_client):
     response = _create(dev_client, name="", scopes=[], description="d" * 1001, rate_limit="0")
     body = response.content.decode()
-    assert response.status_code == 200 and body.lstrip().startswith("<form")
+    # The dialog comes back with its errors, and the focus goes to the first refused field.
+    assert response.status_code == 200 and body.lstrip().startswith("<dialog")
+    assert 'aria-invalid="true"' in body
     assert "This field is required." in body
     assert "Choose at least one permission." in body
     assert "at most 1000 characters" in body
@@ -230,17 +233,19 @@ def test_an_empty_profile_says_what_to_do_next(dev_client):
 def test_row_actions_confirm_first_and_then_act(dev_client, developer, make_key):
     key, _ = make_key(developer)
     urls = _key_urls(key.key_id)
-    confirm = dev_client.get(urls["revoke"] + "?from=profile", headers=htmx_headers())
+    confirm = dev_client.get(urls["revoke"], headers=htmx_headers())
     assert "cannot be undone" in confirm.content.decode()
     key.refresh_from_db()
     assert key.status == Status.ACTIVE
-    done = dev_client.post(
-        urls["revoke"], {"from": "profile"}, headers=htmx_headers(dev_client.token)
-    )
-    assert done["HX-Retarget"] == "#my-keys"
-    assert "Revoked" in done.content.decode()
+    done = dev_client.post(urls["revoke"], headers=htmx_headers(dev_client.token))
+    # Nothing is swapped but the toast; the profile's table refetches itself on keyChanged.
+    assert json.loads(done["HX-Trigger"]) == {"keyChanged": {}, "closeModal": {}}
+    assert done["HX-Reswap"] == "none"
+    assert 'hx-swap-oob="beforeend"' in done.content.decode()
+    assert "Integration was revoked." in done.content.decode()
     key.refresh_from_db()
     assert key.status == Status.REVOKED
+    assert "Revoked" in dev_client.get(PROFILE, headers=htmx_headers()).content.decode()
 
 
 def test_rename_regenerate_roll_and_delete_through_the_views(dev_client, developer, make_key):
@@ -290,17 +295,16 @@ def test_an_admin_revokes_a_developers_key_from_the_console(admin, developer, cl
     key, _ = make_key(developer)
     client = client_for(admin)
     token = csrf_token_for(client, CONSOLE)
-    response = client.post(
-        _key_urls(key.key_id)["revoke"],
-        {"from": "console"},
-        headers=htmx_headers(token)
-        | {"HX-Current-URL": f"http://testserver{CONSOLE}?status=active"},
-    )
-    assert response["HX-Retarget"] == "#key-table"
-    # The table comes back with the console's current filters: the key is no longer active.
-    assert f"<code>{key.key_id}</code>" not in response.content.decode()
+    response = client.post(_key_urls(key.key_id)["revoke"], headers=htmx_headers(token))
+    assert "keyChanged" in json.loads(response["HX-Trigger"])
     key.refresh_from_db()
     assert key.status == Status.REVOKED and key.revoked_by == admin
+    # The table refetches itself with the console's current filters: no longer active.
+    table = client.get(
+        CONSOLE + "?status=active", headers=htmx_headers() | {"HX-Trigger": "key-table"}
+    )
+    assert f"<code>{key.key_id}</code>" not in table.content.decode()
+    assert "HX-Push-Url" not in table  # the address is already right
 
 
 def test_settings_page_saves_and_validates(admin, client_for, acme):
@@ -355,3 +359,90 @@ def test_a_key_can_be_limited_to_customers_of_its_environment(dev_client, acme):
     assert not ApiKey.objects.exists()
     _create(dev_client, customer_scope=f"{initech.public_id}")
     assert ApiKey.objects.get().customer_scope == [initech.public_id]
+
+
+# The modal pattern: one view per action; a successful HTMX write answers with the toast and
+# HX-Trigger `keyChanged` then `closeModal`; the tables listen and refetch themselves.
+
+WRITES = {
+    "disable": {},
+    "enable": {},
+    "revoke": {},
+    "delete": {},
+    "edit": {"name": "Renamed", "description": ""},
+}
+
+
+@pytest.mark.parametrize("action", list(WRITES))
+def test_each_key_action_answers_htmx_with_key_changed_and_close_modal(
+    dev_client, developer, make_key, action
+):
+    key, _ = make_key(developer)
+    if action == "enable":
+        dev_client.post(_key_urls(key.key_id)["disable"], headers=htmx_headers(dev_client.token))
+    url = _key_urls(key.key_id)[action]
+    dialog = dev_client.get(url, headers=htmx_headers()).content.decode()
+    assert dialog.lstrip().startswith("<dialog") and 'aria-labelledby="dialog-title"' in dialog
+    assert f'hx-post="{url}" hx-target="#modal"' in dialog
+    response = dev_client.post(url, WRITES[action], headers=htmx_headers(dev_client.token))
+    assert response.status_code == 200
+    assert list(json.loads(response["HX-Trigger"])) == ["keyChanged", "closeModal"]
+    assert response["HX-Reswap"] == "none"
+    assert 'class="toast toast-success"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("action", "goes_to"), [("disable", "detail"), ("revoke", "detail"), ("delete", "profile")]
+)
+def test_without_javascript_a_key_action_goes_to_the_key_or_the_list(
+    dev_client, developer, make_key, action, goes_to
+):
+    key, _ = make_key(developer)
+    urls = _key_urls(key.key_id) | {"profile": PROFILE}
+    page = dev_client.get(urls[action]).content.decode()
+    assert "<html" in page and "<dialog" in page and " open>" in page
+    response = dev_client.post(urls[action], headers={"X-CSRFToken": dev_client.token})
+    assert response.status_code == 302 and response["Location"] == urls[goes_to]
+
+
+def test_deleting_from_the_keys_own_page_goes_to_the_list(dev_client, developer, make_key):
+    key, _ = make_key(developer)
+    urls = _key_urls(key.key_id)
+    response = dev_client.post(
+        urls["delete"],
+        headers=htmx_headers(dev_client.token)
+        | {"HX-Current-URL": f"http://testserver{urls['detail']}"},
+    )
+    assert response["HX-Redirect"] == PROFILE
+    assert not ApiKey.objects.filter(pk=key.pk).exists()
+
+
+def test_every_key_table_and_the_key_page_refetch_themselves_on_key_changed(
+    admin, dev_client, developer, make_key, client_for
+):
+    key, _ = make_key(developer)
+    detail = _key_urls(key.key_id)["detail"]
+    admin_console = client_for(admin).get(CONSOLE + "?status=active").content.decode()
+    listeners = {
+        "console": (admin_console, f'hx-get="{CONSOLE}?status=active"'),
+        "profile": (dev_client.get(PROFILE).content.decode(), f'hx-get="{PROFILE}"'),
+        "detail": (dev_client.get(detail).content.decode(), f'hx-get="{detail}"'),
+    }
+    for name, (page, get) in listeners.items():
+        assert f'{get} hx-trigger="keyChanged from:body" hx-swap="outerHTML"' in page, name
+        # Nothing routes an answer by where it came from any more.
+        assert "from=" not in page and 'name="from"' not in page, name
+    part = dev_client.get(detail, headers=htmx_headers()).content.decode()
+    assert part.lstrip().startswith('<div id="key-page"') and "<html" not in part
+
+
+def test_a_refused_confirmation_says_why_in_the_dialog(admin, developer, client_for, make_key):
+    key, _ = make_key(developer)
+    client = client_for(admin)
+    token = csrf_token_for(client, CONSOLE)
+    client.post(_key_urls(key.key_id)["revoke"], headers=htmx_headers(token))
+    url = _key_urls(key.key_id)["disable"]
+    response = client.post(url, headers=htmx_headers(token))  # a revoked key stays revoked
+    body = response.content.decode()
+    assert "HX-Trigger" not in response
+    assert body.lstrip().startswith("<dialog") and 'role="alert"' in body

@@ -77,3 +77,16 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+
+
+def revoke_from_the_row(page, name: str) -> None:
+    """Revoke a key from its row's menu; a destructive confirmation opens on Cancel."""
+    from playwright.sync_api import expect
+
+    page.get_by_label(f"Actions for {name}").click()
+    page.get_by_role("link", name="Revoke").click()
+    confirm = page.get_by_role("dialog", name="Revoke API key")
+    expect(confirm).to_contain_text("This action cannot be undone")
+    expect(confirm.get_by_role("link", name="Cancel")).to_be_focused()
+    confirm.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)

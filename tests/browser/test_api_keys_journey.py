@@ -1,7 +1,7 @@
 from playwright.sync_api import expect
 
 from apikeys.models import ApiKey, Status
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import revoke_from_the_row, sign_in
 from tests.factories import PASSWORD
 
 
@@ -55,14 +55,7 @@ def test_a_developer_creates_a_key_once_and_an_admin_revokes_it(
     expect(admin_page).to_have_url(f"{live_server.url}/t/acme/keys/?q={key.key_id[:6]}")
     rows = admin_page.locator("#key-table tbody tr")
     expect(rows).to_have_count(1)
-    admin_page.get_by_label("Actions for Main Website Integration").click()
-    admin_page.get_by_role("link", name="Revoke").click()
-    confirm = admin_page.get_by_role("dialog", name="Revoke API key")
-    expect(confirm).to_contain_text("This action cannot be undone")
-    # A destructive confirmation opens on its safe choice.
-    expect(confirm.get_by_role("link", name="Cancel")).to_be_focused()
-    confirm.get_by_role("button", name="Revoke key").click()
-    expect(admin_page.get_by_role("dialog")).to_have_count(0)
+    revoke_from_the_row(admin_page, "Main Website Integration")
     expect(rows.first).to_contain_text("Revoked")
     expect(admin_page).to_have_url(f"{live_server.url}/t/acme/keys/?q={key.key_id[:6]}")
     key.refresh_from_db()

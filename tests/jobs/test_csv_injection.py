@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from customers.models import Customer, SeatUsage
-from portal.text import csv_cell
+from web.text import csv_cell
 
 FORMULAS = ['=HYPERLINK("https://evil.test","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]
 

@@ -164,12 +164,12 @@ def test_a_failing_job_shows_its_error(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    from apikeys.api import views
+    from customers import api as customers_api
 
     def broken(*args, **kwargs):
         raise RuntimeError("the usage store is unreachable")
 
-    monkeypatch.setattr(views, "usage_rows", broken)
+    monkeypatch.setattr(customers_api, "usage_rows", broken)
     key = new_key()
     job_url = _start(
         api, key, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks

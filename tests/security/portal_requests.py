@@ -47,7 +47,6 @@ def path_values(world) -> dict[str, st.SearchStrategy[str]]:
             st.sampled_from([str(world.member_membership.pk), "0", "1"]),
             st.integers(min_value=0, max_value=10**30).map(str),
         ),
-        "action": st.sampled_from(["disable", "enable", "revoke", "delete"]),
         "public_id": st.one_of(
             st.sampled_from([world.acme_customer.public_id, world.globex_customer.public_id]),
             hostile,

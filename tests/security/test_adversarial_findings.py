@@ -30,7 +30,7 @@ def test_a_signed_in_form_post_in_another_charset_changes_nothing(client_for, de
     new_key()
     key = ApiKey.objects.get()
     client = client_for(developer)
-    url = reverse("apikeys:action", args=["acme", key.key_id, "revoke"])
+    url = reverse("apikeys:revoke", args=["acme", key.key_id])
     token = csrf_token_for(client, url)
     response = client.post(
         url,
@@ -67,7 +67,7 @@ def test_a_forwarded_address_that_is_none_never_blocks_a_portal_write(
     new_key()
     key = ApiKey.objects.get()
     client = client_for(developer)
-    url = reverse("apikeys:action", args=["acme", key.key_id, "revoke"])
+    url = reverse("apikeys:revoke", args=["acme", key.key_id])
     token = csrf_token_for(client, url)
     response = client.post(url, headers={"X-CSRFToken": token, "X-Forwarded-For": forwarded})
     assert response.status_code in (200, 302)
@@ -80,7 +80,7 @@ def test_a_forwarded_address_is_kept_when_it_is_one(client_for, developer, new_k
     new_key()
     key = ApiKey.objects.get()
     client = client_for(developer)
-    url = reverse("apikeys:action", args=["acme", key.key_id, "disable"])
+    url = reverse("apikeys:disable", args=["acme", key.key_id])
     token = csrf_token_for(client, url)
     client.post(url, headers={"X-CSRFToken": token, "X-Forwarded-For": "203.0.113.7"})
     assert Event.objects.get(action=Event.Action.KEY_DISABLED).ip_address == "203.0.113.7"

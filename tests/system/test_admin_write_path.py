@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from apikeys.models import ApiKey, ServiceApiKey
 from apikeys.services import service_key_create
-from apikeys.verification import Verified, Verifier
+from gateway.verification import Verified, Verifier
 from tenants.models import Event, Membership, Tenant
 from tests.factories import UserFactory
 from tests.helpers import csrf_token_for

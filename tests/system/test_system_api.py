@@ -3,8 +3,8 @@ from django.test import Client
 from django.urls import reverse
 
 from apikeys import keyformat, services
-from apikeys.usage import buffer
-from apikeys.verification import Verified, verifier
+from gateway.usage import buffer
+from gateway.verification import Verified, verifier
 from tenants.models import Event, Membership, Tenant
 from tests.factories import UserFactory
 

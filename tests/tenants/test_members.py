@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -128,8 +129,12 @@ def test_an_admin_changes_roles_and_an_event_records_it(admin_client, developer,
         headers=htmx_headers(admin_client.token),
     )
     assert response.status_code == 200
-    assert response["HX-Retarget"] == "#members-table"
-    assert "keyward:close-modal" in response["HX-Trigger"]
+    # The members table refetches itself on memberChanged; the dialog closes.
+    assert list(json.loads(response["HX-Trigger"])) == ["memberChanged", "closeModal"]
+    assert "Roles of dev@acme.test were saved." in response.content.decode()
+    table = admin_client.get(MEMBERS, headers=htmx_headers()).content.decode()
+    assert table.lstrip().startswith('<section id="members-table"')
+    assert 'hx-trigger="memberChanged from:body"' in table
     target.refresh_from_db()
     assert target.is_admin and target.is_developer
     event = Event.objects.get(action=Event.Action.ROLE_CHANGED)
@@ -192,3 +197,11 @@ def test_remove_asks_for_confirmation_first(admin_client, member):
     body = admin_client.get(_remove_url(target), headers=htmx_headers()).content.decode()
     assert "Remove <strong>member@acme.test</strong>" in body
     assert Membership.objects.filter(pk=target.pk).exists()
+
+
+def test_an_htmx_remove_announces_member_changed_and_closes_the_dialog(admin_client, member):
+    target = Membership.objects.get(user=member)
+    response = admin_client.post(_remove_url(target), headers=htmx_headers(admin_client.token))
+    assert list(json.loads(response["HX-Trigger"])) == ["memberChanged", "closeModal"]
+    assert response["HX-Reswap"] == "none"
+    assert not Membership.objects.filter(pk=target.pk).exists()

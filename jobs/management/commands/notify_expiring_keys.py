@@ -1,5 +1,4 @@
 from collections import defaultdict
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, Expiration
 from jobs.models import ExpiryNotice
 from tenants.models import Membership
 
@@ -21,14 +20,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         today = timezone.now().date()
-        until = today + timedelta(days=settings.KEYS_EXPIRING_SOON_DAYS)
         expiring = (
-            ApiKey.objects.filter(
-                revoked_at__isnull=True,
-                expires_on__gte=today,
-                expires_on__lte=until,
-                tenant__is_active=True,
-            )
+            ApiKey.objects.not_revoked()
+            .with_expiration(Expiration.EXPIRING_SOON)  # the console's filter, the same days
+            .filter(tenant__is_active=True)
             .select_related("owner", "tenant")
             .order_by("tenant__name", "expires_on", "name")
         )

@@ -13,14 +13,11 @@ from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apikeys.api.problems import ApiError, problem
-from apikeys.models import Environment
-from apikeys.usage import buffer
-from apikeys.verification import (
+from gateway.usage import buffer
+from gateway.verification import (
     IN_URL,
     MISSING,
     NOT_BEARER,
@@ -32,11 +29,11 @@ from apikeys.verification import (
     verifier,
     verify_service_key,
 )
-from portal.http import client_ip
-from portal.inputs import JsonTooDeep, load_json
+from web.http import client_ip
+from web.inputs import JsonTooDeep, load_json
+from web.problems import ApiError, problem
 
 logger = logging.getLogger("keyward.api")
-ENVIRONMENTS = frozenset(Environment.values)  # TextChoices.values builds a list per access
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +46,6 @@ class Caller:
     @property
     def tenant_id(self) -> int:
         return self.key.tenant_id
-
-    def customers(self) -> QuerySet:
-        from customers.models import Customer
-
-        visible = Customer.objects.filter(tenant_id=self.tenant_id, environment=self.environment)
-        if self.key.customer_scope:
-            visible = visible.filter(public_id__in=self.key.customer_scope)
-        return visible
 
 
 def json_body(request: HttpRequest) -> dict:
@@ -108,8 +97,6 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, environment: str = "system", **kwargs) -> HttpResponse:
             started = time.perf_counter()
-            if not system and environment not in ENVIRONMENTS:
-                return problem(404, "There is no such environment.")
             if request.method not in allowed:
                 response = problem(
                     405, f"Use {', '.join(scopes)} on this path.", title="Method not allowed"

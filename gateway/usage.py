@@ -30,6 +30,8 @@ from datetime import UTC, date, datetime
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
+from apikeys.models import LOG_TIMER_TICK, request_log_lag_seconds
+
 logger = logging.getLogger("keyward.api")
 
 _INSERT_LOG = (
@@ -57,12 +59,8 @@ _TOUCH_KEY = (
 )
 
 
-TIMER_TICK = 1  # seconds between the idle timer's looks at the buffer
-
-
-def max_lag_seconds() -> int:
-    """How long a request can wait before it is written: a batch's age, plus a timer tick."""
-    return settings.API_LOG_FLUSH_SECONDS + TIMER_TICK
+TIMER_TICK = LOG_TIMER_TICK
+max_lag_seconds = request_log_lag_seconds
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -21,10 +21,9 @@ from django.conf import settings
 from django.db import connection
 
 from apikeys import keyformat
-from apikeys.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
-from apikeys.models import Environment
+from apikeys.models import ENVIRONMENT_OF_PREFIX, Environment
+from gateway.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
 
-PREFIX_ENVIRONMENT = {"live": "production", "stg": "staging", "dev": "development"}
 # A cached record is re-read after this long even if no change was published, so a change
 # whose publication failed (Redis down at that moment) cannot linger longer than this.
 MAX_RECORD_AGE = 30.0
@@ -289,7 +288,7 @@ class Verifier:
 
     def _refill(self, key_id: str) -> tuple[object, KeyRecord | None]:
         _, token = state().check(key_id, 0, count=False)
-        record = _load(key_id)  # read after the token: see apikeys.keystate
+        record = _load(key_id)  # read after the token: see gateway.keystate
         with self._lock:
             if len(self._records) > settings.KEY_CACHE_SIZE:
                 self._records.clear()
@@ -300,7 +299,7 @@ class Verifier:
         """Begin verifying `key`: check its format, hash it and, if its record is cached,
         send the shared-state round trip at once (see ApiKeyCheckMiddleware)."""
         parsed = keyformat.parse(key, with_checksum=False)
-        if parsed is None or parsed.env not in PREFIX_ENVIRONMENT:
+        if parsed is None or parsed.env not in ENVIRONMENT_OF_PREFIX:
             return INVALID
         cached = self._records.get(parsed.key_id)
         if cached is not None and time.monotonic() - cached[1] >= MAX_RECORD_AGE:

@@ -5,7 +5,11 @@ Each returns the value or records a message in `errors` under the field's name.
 
 from datetime import date
 
-from portal.text import check_name
+from django.http import HttpRequest
+
+from web.inputs import whole_number
+from web.problems import invalid
+from web.text import check_name
 
 MISSING = object()
 MAX_PAGE = 1_000_000
@@ -42,7 +46,7 @@ def string(data: dict, name: str, errors: Errors, *, max_length: int, required: 
 
 def name(data: dict, field: str, errors: Errors, *, max_length: int, required: bool) -> object:
     """A string that names something: plain text, no control or format characters, and at
-    least one visible character (portal.text.check_name)."""
+    least one visible character (web.text.check_name)."""
     value = string(data, field, errors, max_length=max_length, required=required)
     if isinstance(value, str) and (message := check_name(value)) is not None:
         return _fail(errors, field, message)
@@ -100,3 +104,10 @@ def iso_date(value: object, name: str, errors: Errors) -> object:
         )
     except ValueError:
         return _fail(errors, name, "Must be a date, YYYY-MM-DD.")
+
+
+def int_param(request: HttpRequest, name: str, default: int, maximum: int) -> int:
+    number = whole_number(request.GET.get(name, str(default)))
+    if number is None or not 1 <= number <= maximum:
+        raise invalid({name: [f"Must be a whole number from 1 to {maximum}."]})
+    return number

@@ -1,13 +1,13 @@
-"""The OpenAPI 3.1 description of the platform API, exactly as apikeys.api.views answers.
+"""The OpenAPI 3.1 description of the platform API, exactly as the API's views answer.
 
 tests/api/test_openapi.py checks every endpoint's responses against it, and schemathesis
 fuzzes a live server with it."""
 
 from copy import deepcopy
 
-from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE, MAX_USAGE_DAYS
 from apikeys.models import MAX_RATE_LIMIT, Scope
 from customers.models import MAX_SEATS, Customer, License
+from gateway.fields import MAX_PAGE, MAX_PER_PAGE, MAX_USAGE_DAYS
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -43,7 +43,7 @@ ERRORS = {
     "429": {"$ref": "#/components/responses/TooManyRequests"},
     "503": {"$ref": "#/components/responses/Unavailable"},
 }
-# Any request: refused before routing (portal.inputs.MalformedRequestMiddleware).
+# Any request: refused before routing (web.inputs.MalformedRequestMiddleware).
 MALFORMED = {"400": _problem("The path or query string holds a NUL byte.")}
 BODY_ERRORS = {
     "400": _problem(
@@ -58,7 +58,7 @@ BODY_ERRORS = {
 NOT_FOUND = {"404": _problem("No such customer is visible to this key.")}
 CONFLICT = {"409": _problem("Another customer already has this external ID.")}
 CUSTOMER_ID_PATTERN = "^cus_[0-9A-Za-z]{12}$"
-# What portal.text.check_name refuses that a pattern can say: control and format characters
+# What web.text.check_name refuses that a pattern can say: control and format characters
 # (bidi overrides and isolates, zero-width space...), line separators; and at least one
 # character that is neither one of those nor a space. The server refuses a little more
 # (invisible-only letters such as U+3164), never less.

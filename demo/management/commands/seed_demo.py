@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys import keystate
 from apikeys import services as key_services
 from apikeys.models import Scope
+from apikeys.signals import keys_changed
 from tenants import services
 from tenants.models import Membership, Tenant
 
@@ -45,7 +45,7 @@ class Command(BaseCommand):
             else:
                 tenant = services.tenant_rename(tenant=tenant, name=name, actor=None, via=VIA)
                 tenant = services.tenant_set_active(tenant=tenant, active=True, actor=None, via=VIA)
-                key_services.tenant_settings_update_by_system(
+                services.tenant_settings_update_by_system(
                     tenant=tenant, actor=None, api_keys_enabled=enabled
                 )
             tenants[slug] = tenant
@@ -119,7 +119,7 @@ class Command(BaseCommand):
             elif name == "Legacy import":
                 # Expired: the policy refuses past dates, so move it there directly.
                 ApiKey.objects.filter(pk=key.pk).update(expires_on=today() - timedelta(days=5))
-                keystate.changed(key_ids=[key.key_id])
+                keys_changed.send(ApiKey, key_ids=[key.key_id])
 
     def _seed_customers(self, tenant: Tenant) -> None:
         """Customers with licences and 60 days of seat usage in production and staging."""

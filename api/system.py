@@ -5,14 +5,13 @@ import re
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 
-from apikeys.api import fields
-from apikeys.api.endpoint import Caller, endpoint, json_body, ok, public_get
-from apikeys.api.fields import MAX_PAGE, MAX_PER_PAGE
-from apikeys.api.problems import ApiError, invalid
-from apikeys.api.views import _int_param
-from portal.http import client_ip
+from gateway import fields
+from gateway.endpoint import Caller, endpoint, json_body, ok
+from gateway.fields import MAX_PAGE, MAX_PER_PAGE, int_param
 from tenants import services
 from tenants.models import Tenant
+from web.http import client_ip
+from web.problems import ApiError, invalid
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
@@ -38,8 +37,8 @@ def _tenant(slug: str) -> Tenant:
 def tenants(request: HttpRequest, caller: Caller) -> HttpResponse:
     if request.method == "POST":
         return _tenant_create(request, caller)
-    page = _int_param(request, "page", 1, MAX_PAGE)
-    per_page = _int_param(request, "per_page", 50, MAX_PER_PAGE)
+    page = int_param(request, "page", 1, MAX_PAGE)
+    per_page = int_param(request, "per_page", 50, MAX_PER_PAGE)
     all_tenants = Tenant.objects.select_related("settings").order_by("slug")
     total = all_tenants.count()
     rows = all_tenants[(page - 1) * per_page : page * per_page]
@@ -99,10 +98,3 @@ def tenant_status(request: HttpRequest, caller: Caller, slug: str) -> HttpRespon
         via=f"system API, key {caller.key.key_id}",
     )
     return ok(_tenant_json(_tenant(slug)))
-
-
-@public_get
-def openapi(request: HttpRequest) -> HttpResponse:
-    from apikeys.api.openapi import system_document
-
-    return ok(system_document())

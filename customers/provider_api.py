@@ -6,12 +6,12 @@ import re
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apikeys.api.endpoint import ok, public_get
-from apikeys.api.problems import ApiError, problem
-from apikeys.api.views import usage_params, usage_rows
-from apikeys.provider import TokenRefused, verify_token
-from apikeys.verification import IN_URL, key_in_query
+from customers.api import usage_params, usage_rows
 from customers.models import Customer
+from gateway.endpoint import ok
+from gateway.provider import TokenRefused, verify_token
+from gateway.verification import IN_URL, key_in_query
+from web.problems import ApiError, problem
 
 # A JWT (base64url of `{"...`, twice, then a signature) in the query string is a leaked token.
 _JWT = re.compile(r"eyJ[0-9A-Za-z_-]*\.eyJ[0-9A-Za-z_-]*\.")
@@ -57,10 +57,3 @@ def usage(request: HttpRequest) -> HttpResponse:
             "data": usage_rows(managed, period, start, end),
         }
     )
-
-
-@public_get
-def openapi(request: HttpRequest) -> HttpResponse:
-    from apikeys.api.openapi import provider_document
-
-    return ok(provider_document())

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import trigger_client_event
 
-CLOSE_MODAL = "keyward:close-modal"
+CLOSE_MODAL = "closeModal"
 
 
 def render_page(
@@ -20,11 +20,11 @@ def render_page(
     return render(request, name, context, status=status)
 
 
-def swap_and_close(
-    request: HttpRequest, template: str, partial: str, context: dict[str, object]
-) -> HttpResponse:
-    """After a successful modal form: replace `#<partial>` on the page and close the modal."""
-    response = render(request, f"{template}#{partial}", context)
-    response["HX-Retarget"] = f"#{partial}"
-    response["HX-Reswap"] = "outerHTML"
+def announce_and_close(request: HttpRequest, event: str) -> HttpResponse:
+    """After a successful write in a dialog: the toast (out of band) and, in `HX-Trigger`,
+    `event` (what shows the changed thing listens with `hx-trigger="<event> from:body"` and
+    refetches itself), then `closeModal`. Nothing else is swapped."""
+    response = render(request, "includes/messages_oob.html")
+    response["HX-Reswap"] = "none"
+    trigger_client_event(response, event)
     return trigger_client_event(response, CLOSE_MODAL)

@@ -1,10 +1,10 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apikeys.keystate import wait_published
 from apikeys.models import ApiKey
 from apikeys.services import api_key_revoke_by_operator
-from apikeys.verification import MAX_RECORD_AGE
+from gateway.keystate import wait_published
+from gateway.verification import MAX_RECORD_AGE
 
 
 class Command(BaseCommand):

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template import loader
 from django.utils.http import parse_header_parameters
 
+from web.problems import problem
+
 logger = logging.getLogger("django.security")
 
 # ASCII digits only: str.isdigit() and int() also take "²" or "٣" (the first crashes int()).
@@ -113,8 +115,6 @@ def guard_wsgi(application: Callable) -> Callable:
         path = environ.get("PATH_INFO", "")
         logger.warning("Bad request refused (%s): %r", refused, path[:200])
         if path.startswith("/api/"):
-            from apikeys.api.problems import problem
-
             answer = problem(400, refused)
             body, content_type = answer.content, answer["Content-Type"]
         else:
@@ -132,7 +132,5 @@ def guard_wsgi(application: Callable) -> Callable:
 def _malformed(request: HttpRequest, detail: str) -> HttpResponse:
     logger.warning("Bad request refused (%s): %r", detail, request.path_info[:200])
     if request.path_info.startswith("/api/"):
-        from apikeys.api.problems import problem
-
         return problem(400, detail)
     return HttpResponseBadRequest(loader.render_to_string("400.html"))
