@@ -237,7 +237,7 @@ class RequestLog(models.Model):
     # tenant deletion and the purge (tenant by tenant), so neither column has its own.
     created_at = models.DateTimeField()
     # Empty for requests of service keys to the system API. No constraint in the database:
-    # checking it cost every logged row ~5 µs on PostgreSQL (a third of its insert), and
+    # checking it was a third of each logged row's insert on PostgreSQL (DEVELOPERS.md), and
     # Django still deletes a tenant's log with the tenant (on_delete runs in Django).
     tenant = models.ForeignKey(
         Tenant,

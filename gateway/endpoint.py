@@ -16,7 +16,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway.usage import buffer
+from gateway.usage import LogEntry, buffer
 from gateway.verification import (
     IN_URL,
     MISSING,
@@ -131,7 +131,7 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
             _rate_limit_headers(response, verified)
             record = verified.record
             buffer.record(
-                (
+                LogEntry(
                     time.time(),
                     record.tenant_id,
                     record.pk,

@@ -26,6 +26,7 @@ import threading
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -110,13 +111,27 @@ def _storable_address(value: object) -> str | None:
     return candidate
 
 
-def storable(entry: tuple) -> tuple:
+class LogEntry(NamedTuple):
+    """One API request, as buffered until its batch is written (the columns of RequestLog,
+    plus the key's row ID for its last-used time)."""
+
+    at: float  # Unix time
+    tenant_id: int | None  # None: a service key on the system API
+    key_pk: int
+    key_id: str
+    environment: str
+    method: str
+    path: str
+    status: int
+    latency_ms: float
+    client_ip: str | None
+
+
+def storable(entry: LogEntry) -> LogEntry:
     """`entry` with a path and a client address that any database will store."""
-    at, tenant_id, key_pk, key_id, environment, method, path, status, latency, address = entry
-    return (
-        at, tenant_id, key_pk, key_id, environment, method,
-        _storable_path(path), status, latency, _storable_address(address),
-    )  # fmt: skip
+    return entry._replace(
+        path=_storable_path(entry.path), client_ip=_storable_address(entry.client_ip)
+    )
 
 
 def _day(days_since_epoch: int) -> date:
@@ -128,7 +143,7 @@ def _by_key(item: tuple) -> tuple:
     return key_id, day
 
 
-def _insert_batch(cursor, logs: list[tuple]) -> None:
+def _insert_batch(cursor, logs: list[LogEntry]) -> None:
     if connection.vendor == "postgresql":
         # COPY: several times faster than INSERTs for a batch of rows.
         with cursor.cursor.copy(_COPY_LOG) as copy:
@@ -154,7 +169,7 @@ def _sqlite_stamp(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).replace(tzinfo=None).isoformat(" ")
 
 
-def _count(cursor, logs: list[tuple]) -> None:
+def _count(cursor, logs: list[LogEntry]) -> None:
     """Daily counts and last-used times of what was written."""
     # From the raw Unix times; datetimes only where written.
     counts: dict[tuple[int, str, int], int] = defaultdict(int)  # (tenant, key, day) -> n
@@ -194,17 +209,16 @@ def _count(cursor, logs: list[tuple]) -> None:
 class UsageBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._logs: list[tuple] = []
+        self._logs: list[LogEntry] = []
         self._oldest = 0.0  # time.monotonic() of the first entry waiting
         self._retry_at = 0.0  # after a failed write: not before this time.monotonic()
         self._timer: threading.Thread | None = None
         self.rejected = 0  # entries the database refused, set aside since the process began
 
-    def record(self, entry: tuple) -> None:
-        """Buffer one request: (unix time, tenant ID, key pk, key ID, environment, method,
-        path, status, latency ms, client IP)."""
+    def record(self, entry: LogEntry) -> None:
+        """Buffer one request."""
         # The hot path: a few cheap looks, and work only for an entry that needs it.
-        path, address = entry[6], entry[9]
+        path, address = entry.path, entry.client_ip
         if (
             len(path) > PATH_LENGTH
             or "\x00" in path
@@ -269,7 +283,7 @@ class UsageBuffer:
             return 0
         return len(written)
 
-    def _insert_one_by_one(self, cursor, logs: list[tuple]) -> list[tuple]:
+    def _insert_one_by_one(self, cursor, logs: list[LogEntry]) -> list[LogEntry]:
         """After a batch failed: each entry in its own savepoint; the refused are set aside.
 
         An outage (or a savepoint that cannot be rolled back) raises, and so does a batch of

@@ -140,7 +140,7 @@ _LOAD_SQL = """
 
 
 def _load(key_id: str) -> KeyRecord | None:
-    """The key's record in one indexed query (raw SQL: the ORM costs twice as much here)."""
+    """The key's record in one indexed query (raw SQL: cheaper than the ORM, DEVELOPERS.md)."""
     with connection.cursor() as cursor:
         cursor.execute(_LOAD_SQL, [key_id])
         row = cursor.fetchone()
@@ -235,6 +235,16 @@ def _state_refusal(record: KeyRecord, environment: str, today: date) -> Refusal 
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Cached:
+    """A key record as a worker keeps it: trusted only while `token` is the shared state's
+    version and for at most MAX_RECORD_AGE after `loaded_at` (None: no such key)."""
+
+    token: object
+    loaded_at: float  # time.monotonic()
+    record: KeyRecord | None
+
+
 @dataclass(slots=True)
 class Check:
     """A verification under way (Verifier.start): its round trip may still be travelling."""
@@ -244,7 +254,7 @@ class Check:
     digest: str
     epoch_seconds: float
     now: datetime
-    cached: tuple[object, float, KeyRecord | None] | None
+    cached: Cached | None
     holds: bool = False  # the cached record says the caller holds the secret
     answer: Callable[[], tuple[int, object]] | None = None
     failure: StateUnavailable | None = None
@@ -279,7 +289,7 @@ class Verifier:
     """One per process: its cache of key records, checked against the shared versions."""
 
     def __init__(self) -> None:
-        self._records: dict[str, tuple[object, float, KeyRecord | None]] = {}
+        self._records: dict[str, Cached] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -292,7 +302,7 @@ class Verifier:
         with self._lock:
             if len(self._records) > settings.KEY_CACHE_SIZE:
                 self._records.clear()
-            self._records[key_id] = (token, time.monotonic(), record)
+            self._records[key_id] = Cached(token, time.monotonic(), record)
         return token, record
 
     def start(self, key: str) -> Check | Refusal:
@@ -302,7 +312,7 @@ class Verifier:
         if parsed is None or parsed.env not in ENVIRONMENT_OF_PREFIX:
             return INVALID
         cached = self._records.get(parsed.key_id)
-        if cached is not None and time.monotonic() - cached[1] >= MAX_RECORD_AGE:
+        if cached is not None and time.monotonic() - cached.loaded_at >= MAX_RECORD_AGE:
             cached = None
         # The checksum is checked before anything can query the database for the key, and
         # before hashing when nothing is cached; a key whose keyed hash matches a cached
@@ -312,7 +322,7 @@ class Verifier:
         digest = keyformat.hash_key(key)
         epoch_seconds = time.time()
         now = datetime.fromtimestamp(epoch_seconds, UTC)
-        holds = cached is not None and _holds_secret(cached[2], digest, now)
+        holds = cached is not None and _holds_secret(cached.record, digest, now)
         if cached is not None and not holds and not keyformat.checksum_matches(key):
             return INVALID
         check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached, holds)
@@ -337,8 +347,8 @@ class Verifier:
         try:
             if cached is not None:
                 counted, token = check.result()
-                if token == cached[0]:
-                    record = cached[2]
+                if token == cached.token:
+                    record = cached.record
                 else:
                     _, record = self._refill(key_id)
                 used = counted if check.holds else None
@@ -348,7 +358,7 @@ class Verifier:
             warn_unavailable(exc)
             self.clear()
             record, unavailable = _load(key_id), True
-        if cached is not None and record is cached[2]:
+        if cached is not None and record is cached.record:
             holds = check.holds  # start() compared the digest with this very record
         else:
             holds = _holds_secret(record, digest, now)

@@ -7,7 +7,7 @@ import pytest
 from django.db import close_old_connections, connection
 
 from apikeys.models import ApiKey, KeyUsageDay
-from gateway.usage import UsageBuffer
+from gateway.usage import LogEntry, UsageBuffer
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row-lock ordering matters on PostgreSQL"
@@ -26,7 +26,7 @@ def test_workers_flushing_the_same_keys_in_opposite_orders_do_not_deadlock(new_k
         for _ in range(rounds):
             for pk, key_id in order:
                 buffer.record(
-                    (
+                    LogEntry(
                         time.time(),
                         acme.pk,
                         pk,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apikeys import keyformat
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog
 from gateway import usage
-from gateway.usage import buffer
+from gateway.usage import LogEntry, buffer
 from tests.factories import TenantFactory
 
 
@@ -173,9 +173,13 @@ def test_a_poisoned_request_is_stored_cleaned_and_the_hundred_after_it_all_count
     api("GET", "/me", key, HTTP_X_FORWARDED_FOR="<script>")  # as a proxy passed it on
     settings.AXES_IPWARE_PROXY_COUNT = None
     entry = _entry_for(key)
-    buffer.record((time.time(), *entry[:5], "/api/production/v1/jobs/bad\x00id", *entry[6:]))
-    buffer.record((time.time(), *entry[:5], "/api/production/v1/customers/\udc80", *entry[6:]))
-    buffer.record((time.time(), *entry[:5], "/" + "x" * 10_000, *entry[6:]))
+    buffer.record(
+        LogEntry(time.time(), *entry[:5], "/api/production/v1/jobs/bad\x00id", *entry[6:])
+    )
+    buffer.record(
+        LogEntry(time.time(), *entry[:5], "/api/production/v1/customers/\udc80", *entry[6:])
+    )
+    buffer.record(LogEntry(time.time(), *entry[:5], "/" + "x" * 10_000, *entry[6:]))
     for _ in range(100):
         assert api("GET", "/me", key, REMOTE_ADDR="203.0.113.9").status_code == 200
     rejected = buffer.rejected
@@ -267,7 +271,9 @@ def test_an_idle_worker_writes_what_it_holds_from_its_timer(api, new_key, settin
     settings.API_LOG_BACKGROUND = True
     settings.API_LOG_FLUSH_SECONDS = 1
     key = new_key()
-    buffer.record((time.time(), *_entry_for(key)))  # as a request would, with no response after
+    buffer.record(
+        LogEntry(time.time(), *_entry_for(key))
+    )  # as a request would, with no response after
     deadline = time.monotonic() + 10
     while not RequestLog.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
