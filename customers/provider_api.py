@@ -10,7 +10,7 @@ from customers.api import usage_params, usage_rows
 from customers.models import Customer
 from gateway.endpoint import ok
 from gateway.provider import TokenRefused, verify_token
-from gateway.verification import IN_URL, key_in_query
+from gateway.verification import IN_URL, bearer_key, key_in_query
 from web.problems import ApiError, problem
 
 # A JWT (base64url of `{"...`, twice, then a signature) in the query string is a leaked token.
@@ -32,15 +32,15 @@ def usage(request: HttpRequest) -> HttpResponse:
         return response
     if request.META.get("QUERY_STRING") and _credential_in_query(request):
         return problem(IN_URL.status, IN_URL.detail, title=IN_URL.title)
-    scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_key(request.META.get("HTTP_AUTHORIZATION", ""))
+    if token is None:
         return problem(
             401,
             "Send 'Authorization: Bearer <JWT>' signed with your Provider API key.",
             title="Token required",
         )
     try:
-        caller = verify_token(token.strip())
+        caller = verify_token(token)
     except TokenRefused as refused:
         return problem(401, refused.detail, title=refused.title)
     try:

@@ -105,18 +105,21 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                 return response
             if request.META.get("QUERY_STRING") and key_in_query(request.GET):
                 return _refuse(IN_URL)
-            header = request.META.get("HTTP_AUTHORIZATION", "")
-            if not header:
-                return _refuse(MISSING)
-            key = bearer_key(header)
-            if key is None:
-                return _refuse(NOT_BEARER)
-            early = None
+            # The early check (gateway.middleware) has parsed the header already.
+            early = None if system else getattr(request, "api_key_check", None)
+            if early is not None:
+                key = early.key
+            else:
+                header = request.META.get("HTTP_AUTHORIZATION", "")
+                if not header:
+                    return _refuse(MISSING)
+                key = bearer_key(header)
+                if key is None:
+                    return _refuse(NOT_BEARER)
             try:
                 if system:
                     verified = verify_service_key(key)
                 else:
-                    early = getattr(request, "api_key_check", None)
                     verified = verifier.verify(key, environment, early)
                 if isinstance(verified, Refusal):
                     return _refuse(verified)
