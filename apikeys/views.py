@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from tenants import services as tenant_services
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
 from web.charts import daily_bars
-from web.htmx import announce_and_close, render_page
+from web.htmx import HtmxHttpRequest, announce_and_close, render_page
 from web.http import client_ip
 from web.inputs import whole_number
 from web.pagination import CappedPaginator
@@ -69,7 +69,7 @@ def _sort_headers(params: QueryDict) -> dict[str, dict[str, str]]:
     return headers
 
 
-def _console_context(request: HttpRequest, membership: Membership) -> dict:
+def _console_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     params = request.GET
     keys = ApiKeyFilter(
         params, queryset=selectors.api_key_list(membership=membership), request=request
@@ -84,7 +84,7 @@ def _console_context(request: HttpRequest, membership: Membership) -> dict:
     }
 
 
-def _my_keys_context(request: HttpRequest, membership: Membership) -> dict:
+def _my_keys_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     keys = selectors.own_api_key_list(membership=membership)
     page = Paginator(keys, MY_KEYS_PAGE_SIZE).get_page(request.GET.get("page"))
     return {"my_keys": page, "policy": membership.tenant.settings}
@@ -92,7 +92,7 @@ def _my_keys_context(request: HttpRequest, membership: Membership) -> dict:
 
 @require_GET
 @tenant_view(Role.ADMIN)
-def console(request: HttpRequest, membership: Membership) -> HttpResponse:
+def console(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     response = render_page(
         request, "apikeys/console.html", "key-table", _console_context(request, membership)
     )
@@ -111,14 +111,16 @@ def console(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_GET
 @tenant_view()
-def my_keys(request: HttpRequest, membership: Membership) -> HttpResponse:
+def my_keys(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """The profile page with "My API keys"."""
     return render_page(
         request, "apikeys/profile.html", "my-keys", _my_keys_context(request, membership)
     )
 
 
-def _secret_response(request: HttpRequest, key: ApiKey, secret: str, title: str) -> HttpResponse:
+def _secret_response(
+    request: HtmxHttpRequest, key: ApiKey, secret: str, title: str
+) -> HttpResponse:
     """The one response that ever carries a key's secret: never cached, never again. For HTMX
     it replaces the dialog, and the tables behind it refetch themselves (without it)."""
     response = render(
@@ -132,7 +134,7 @@ def _secret_response(request: HttpRequest, key: ApiKey, secret: str, title: str)
 @never_cache
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
-def key_create(request: HttpRequest, membership: Membership) -> HttpResponse:
+def key_create(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     policy = membership.tenant.settings
     form = ApiKeyCreateForm(request.POST or None, policy=policy)
     if request.method == "POST" and form.is_valid():
@@ -157,7 +159,7 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 @require_GET
 @tenant_view()
-def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_detail(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     events = selectors.api_key_events(key=key)[:50]
     chart = daily_bars(
@@ -176,7 +178,7 @@ def key_detail(request: HttpRequest, membership: Membership, key_id: str) -> Htt
 
 
 def _key_changed(
-    request: HttpRequest, membership: Membership, key: ApiKey, *, deleted: bool
+    request: HtmxHttpRequest, membership: Membership, key: ApiKey, *, deleted: bool
 ) -> HttpResponse:
     """After a key write: for HTMX, `keyChanged` (the key tables and the key's page refetch
     themselves) and the dialog closes; a plain POST goes to the key's page. A deleted key's
@@ -191,7 +193,7 @@ def _key_changed(
 
 
 def _confirmed_key_write(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     membership: Membership,
     key: ApiKey,
     *,
@@ -215,7 +217,7 @@ def _confirmed_key_write(
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def key_disable(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_disable(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     return _confirmed_key_write(
         request,
@@ -229,7 +231,7 @@ def key_disable(request: HttpRequest, membership: Membership, key_id: str) -> Ht
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def key_enable(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_enable(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     return _confirmed_key_write(
         request,
@@ -243,7 +245,7 @@ def key_enable(request: HttpRequest, membership: Membership, key_id: str) -> Htt
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def key_revoke(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_revoke(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     return _confirmed_key_write(
         request,
@@ -257,7 +259,7 @@ def key_revoke(request: HttpRequest, membership: Membership, key_id: str) -> Htt
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def key_delete(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_delete(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     """Only the owner deletes a key; afterwards its page is gone, so the answer is the list."""
     key = get_own_key(membership, key_id)
     return _confirmed_key_write(
@@ -273,7 +275,7 @@ def key_delete(request: HttpRequest, membership: Membership, key_id: str) -> Htt
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
-def key_edit(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_edit(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_own_key(membership, key_id)
     if request.method == "POST":
         form = ApiKeyEditForm(request.POST, auto_id="edit_%s")
@@ -300,7 +302,7 @@ def key_edit(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
 @never_cache
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
-def key_regenerate(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_own_key(membership, key_id)
     error = None
     if request.method == "POST":
@@ -318,7 +320,7 @@ def key_regenerate(request: HttpRequest, membership: Membership, key_id: str) ->
 @never_cache
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
-def key_roll(request: HttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+def key_roll(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_own_key(membership, key_id)
     form = ApiKeyRollForm(request.POST or None, auto_id="roll_%s")
     if request.method == "POST" and form.is_valid():
@@ -338,7 +340,7 @@ def key_roll(request: HttpRequest, membership: Membership, key_id: str) -> HttpR
 
 @require_POST
 @tenant_view(Role.ADMIN)
-def bulk_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
+def bulk_revoke(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """Step one (no `confirm`): name how many keys will go. Step two: revoke them."""
     # Only what can be a key ID reaches the query (a NUL would be a DataError on PostgreSQL).
     key_ids = [
@@ -368,7 +370,7 @@ def bulk_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
-def tenant_settings(request: HttpRequest, membership: Membership) -> HttpResponse:
+def tenant_settings(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     policy = TenantSettings.objects.get(tenant=membership.tenant)
     form = TenantSettingsForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
@@ -386,7 +388,7 @@ LOGS_PER_PAGE = 50
 
 @require_GET
 @tenant_view(Role.ADMIN, Role.DEVELOPER)
-def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
+def request_logs(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """API requests of the tenant (admins) or of one's own keys (developers)."""
     form = RequestLogFilterForm(request.GET)
     logs = selectors.request_log_list(membership=membership)
@@ -401,7 +403,7 @@ def request_logs(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_GET
 @tenant_view()
-def api_guide(request: HttpRequest, membership: Membership) -> HttpResponse:
+def api_guide(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """How to call the API for this tenant, per environment, with curl."""
     environment = request.GET.get("environment", "production")
     if environment not in Environment.values:
@@ -418,13 +420,13 @@ def api_guide(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_GET
 @tenant_view(Role.ADMIN)
-def provider_api(request: HttpRequest, membership: Membership) -> HttpResponse:
+def provider_api(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     active = ProviderKey.objects.filter(tenant=membership.tenant, revoked_at__isnull=True).first()
     context = _provider_context(request, membership, active)
     return render_page(request, "apikeys/provider.html", "provider-key", context)
 
 
-def _provider_context(request: HttpRequest, membership: Membership, active) -> dict:
+def _provider_context(request: HtmxHttpRequest, membership: Membership, active) -> dict:
     return {
         "active": active,
         "audience": settings.PROVIDER_API_AUDIENCE,
@@ -435,7 +437,7 @@ def _provider_context(request: HttpRequest, membership: Membership, active) -> d
 @never_cache
 @require_POST
 @tenant_view(Role.ADMIN)
-def provider_generate(request: HttpRequest, membership: Membership) -> HttpResponse:
+def provider_generate(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """The one response that carries the private key."""
     key, private_pem = provider.provider_key_generate(
         membership=membership, ip_address=client_ip(request)
@@ -446,7 +448,7 @@ def provider_generate(request: HttpRequest, membership: Membership) -> HttpRespo
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
-def provider_revoke(request: HttpRequest, membership: Membership) -> HttpResponse:
+def provider_revoke(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:

@@ -6,7 +6,7 @@ does not confirm it exists; a missing role inside one's own tenant is a 403.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Concatenate, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,12 @@ from django.shortcuts import get_object_or_404
 from tenants.models import Membership, Role
 
 type TenantView[**P] = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
+
+
+class TenantRequest(HttpRequest):
+    """A request inside a tenant: `tenant_view` sets `membership` (the navigation reads it)."""
+
+    membership: Membership
 
 
 def get_membership(request: HttpRequest, slug: str) -> Membership:
@@ -37,7 +43,7 @@ def tenant_view[**P](*roles: Role) -> Callable[[TenantView[P]], Callable[..., Ht
             membership = get_membership(request, slug)
             if roles and not any(membership.has_role(role) for role in roles):
                 raise PermissionDenied("Your role does not allow this page.")
-            request.membership = membership  # type: ignore[attr-defined]
+            cast(TenantRequest, request).membership = membership
             return view(request, membership, *args, **kwargs)
 
         return wrapper

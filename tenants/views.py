@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -11,7 +11,7 @@ from tenants import selectors, services
 from tenants.access import get_member_for_admin, tenant_view
 from tenants.forms import EventSearchForm, MemberAddForm, MemberRolesForm
 from tenants.models import Membership, Role
-from web.htmx import announce_and_close, render_page
+from web.htmx import HtmxHttpRequest, announce_and_close, render_page
 from web.http import client_ip
 
 EVENTS_PER_PAGE = 50
@@ -19,7 +19,7 @@ EVENTS_PER_PAGE = 50
 
 @require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     """Send the user to their first tenant, or explain that they have none."""
     first = (
         Membership.objects.filter(user=request.user, tenant__is_active=True)
@@ -34,7 +34,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @tenant_view()
-def tenant_home(request: HttpRequest, membership: Membership) -> HttpResponse:
+def tenant_home(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     return render(request, "tenants/home.html", {})
 
 
@@ -47,7 +47,7 @@ def _members_context(membership: Membership, form: MemberAddForm | None = None) 
 
 @require_GET
 @tenant_view(Role.ADMIN)
-def members(request: HttpRequest, membership: Membership) -> HttpResponse:
+def members(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     # For HTMX, the table: it refetches itself on `memberChanged`.
     return render_page(
         request, "tenants/members.html", "members-table", _members_context(membership)
@@ -56,7 +56,7 @@ def members(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_POST
 @tenant_view(Role.ADMIN)
-def member_add(request: HttpRequest, membership: Membership) -> HttpResponse:
+def member_add(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
@@ -89,7 +89,7 @@ def member_add(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
-def member_roles(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+def member_roles(request: HtmxHttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     member = get_member_for_admin(membership, member_id)
     if request.method == "POST":
         form = MemberRolesForm(request.POST, auto_id="roles_%s")
@@ -116,7 +116,7 @@ def member_roles(request: HttpRequest, membership: Membership, member_id: int) -
 
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
-def member_remove(request: HttpRequest, membership: Membership, member_id: int) -> HttpResponse:
+def member_remove(request: HtmxHttpRequest, membership: Membership, member_id: int) -> HttpResponse:
     member = get_member_for_admin(membership, member_id)
     error = None
     if request.method == "POST":
@@ -138,7 +138,7 @@ def member_remove(request: HttpRequest, membership: Membership, member_id: int) 
     return render(request, "tenants/member_remove.html", {"member": member, "error": error})
 
 
-def _after_member_change(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _after_member_change(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     if not request.htmx:
         return redirect("tenants:members", slug=membership.tenant.slug)
     return announce_and_close(request, "memberChanged")
@@ -146,7 +146,7 @@ def _after_member_change(request: HttpRequest, membership: Membership) -> HttpRe
 
 @require_GET
 @tenant_view(Role.ADMIN)
-def events(request: HttpRequest, membership: Membership) -> HttpResponse:
+def events(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     form = EventSearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
     paginator = Paginator(

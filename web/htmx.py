@@ -3,12 +3,19 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 CLOSE_MODAL = "closeModal"
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (its typing, as in django-htmx's docs)."""
+
+    htmx: HtmxDetails
+
+
 def render_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     template: str,
     partial: str,
     context: dict[str, object],
@@ -20,7 +27,7 @@ def render_page(
     return render(request, name, context, status=status)
 
 
-def announce_and_close(request: HttpRequest, event: str) -> HttpResponse:
+def announce_and_close(request: HtmxHttpRequest, event: str) -> HttpResponse:
     """After a successful write in a dialog: the toast (out of band) and, in `HX-Trigger`,
     `event` (what shows the changed thing listens with `hx-trigger="<event> from:body"` and
     refetches itself), then `closeModal`. Nothing else is swapped."""
