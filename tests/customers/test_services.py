@@ -68,3 +68,37 @@ def test_an_import_writes_one_event(api, new_key, acme, django_capture_on_commit
         assert api("POST", "/customers/import", key, rows).status_code == 202
     event = Event.objects.get(action=Event.Action.CUSTOMERS_IMPORTED)
     assert event.changes["count"] == 5 and event.changes["via"].startswith("import job ")
+
+
+def test_the_system_admin_writes_customers_through_the_services(client_for, acme):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+    from tests.helpers import csrf_token_for
+
+    client = client_for(UserFactory(is_superuser=True, is_staff=True))
+    url = reverse("admin:customers_customer_add")
+    token = csrf_token_for(client, url)
+    data = {
+        "tenant": acme.pk,
+        "environment": "production",
+        "name": "Initech",
+        "external_id": "crm-9",
+        "status": "active",
+        "license-TOTAL_FORMS": "1",
+        "license-INITIAL_FORMS": "0",
+        "license-0-seats": "40",
+        "license-0-tier": "premium",
+    }
+    response = client.post(url, data, headers={"X-CSRFToken": token})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    customer = Customer.objects.get()
+    assert customer.license.seats == 40
+    actions = set(Event.objects.values_list("action", flat=True))
+    assert actions == {"customer.created", "license.changed"}
+    change = reverse("admin:customers_customer_change", args=[customer.pk])
+    assert (
+        client.get(reverse("admin:customers_customer_delete", args=[customer.pk])).status_code
+        == 403
+    )
+    assert client.get(change).status_code == 200
