@@ -6,8 +6,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 
 from gateway import fields
-from gateway.endpoint import Caller, endpoint, json_body, ok
-from gateway.fields import MAX_PAGE, MAX_PER_PAGE, int_param
+from gateway.endpoint import Caller, endpoint, json_body, ok, page_of
 from tenants import services
 from tenants.models import Tenant
 from web.http import client_ip
@@ -37,19 +36,8 @@ def _tenant(slug: str) -> Tenant:
 def tenants(request: HttpRequest, caller: Caller) -> HttpResponse:
     if request.method == "POST":
         return _tenant_create(request, caller)
-    page = int_param(request, "page", 1, MAX_PAGE)
-    per_page = int_param(request, "per_page", 50, MAX_PER_PAGE)
-    all_tenants = Tenant.objects.select_related("settings").order_by("slug")
-    total = all_tenants.count()
-    rows = all_tenants[(page - 1) * per_page : page * per_page]
-    return ok(
-        {
-            "data": [_tenant_json(t) for t in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-            "has_more": page * per_page < total,
-        }
+    return page_of(
+        request, Tenant.objects.select_related("settings").order_by("slug"), _tenant_json
     )
 
 

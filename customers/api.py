@@ -17,8 +17,7 @@ from customers import services
 from customers.models import MAX_SEATS, Customer, License, SeatUsage
 from customers.selectors import visible_customers
 from gateway import fields
-from gateway.endpoint import Caller, endpoint, json_body, ok
-from gateway.fields import MAX_PAGE, MAX_PER_PAGE, int_param
+from gateway.endpoint import Caller, endpoint, json_body, ok, page_of
 from web.problems import ApiError, invalid
 
 CUSTOMER_ID = re.compile(r"cus_[0-9A-Za-z]{12}")
@@ -75,20 +74,7 @@ def _duplicate_external_id() -> ApiError:
 def customers(request: HttpRequest, caller: Caller) -> HttpResponse:
     if request.method == "POST":
         return _customer_create(request, caller)
-    page = int_param(request, "page", 1, MAX_PAGE)
-    per_page = int_param(request, "per_page", 50, MAX_PER_PAGE)
-    visible = visible_customers(caller).order_by("name", "id")
-    total = visible.count()
-    rows = list(visible[(page - 1) * per_page : page * per_page])
-    return ok(
-        {
-            "data": [_customer_json(c) for c in rows],
-            "page": page,
-            "per_page": per_page,
-            "total": total,
-            "has_more": page * per_page < total,
-        }
-    )
+    return page_of(request, visible_customers(caller).order_by("name", "id"), _customer_json)
 
 
 def _customer_create(request: HttpRequest, caller: Caller) -> HttpResponse:

@@ -10,12 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from gateway.fields import MAX_PAGE, MAX_PER_PAGE, int_param
 from gateway.usage import LogEntry, buffer
 from gateway.verification import (
     IN_URL,
@@ -210,4 +213,20 @@ def ok(data: object, status: int = 200) -> HttpResponse:
     """A JSON answer (plain json.dumps: the API's data is already JSON-ready)."""
     return HttpResponse(
         json.dumps(data, separators=(",", ":")), status=status, content_type="application/json"
+    )
+
+
+def page_of(request: HttpRequest, rows: QuerySet, as_json: Callable[[Any], dict]) -> HttpResponse:
+    """One page of `rows` (`page`, `per_page` from the query string), as every list answers."""
+    page = int_param(request, "page", 1, MAX_PAGE)
+    per_page = int_param(request, "per_page", 50, MAX_PER_PAGE)
+    total = rows.count()
+    return ok(
+        {
+            "data": [as_json(row) for row in rows[(page - 1) * per_page : page * per_page]],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "has_more": page * per_page < total,
+        }
     )
