@@ -5,29 +5,26 @@ from datetime import date, timedelta
 import pytest
 
 from customers.models import Customer, License, SeatUsage
+from tests.factories import CustomerFactory, LicenseFactory, SeatUsageFactory
 
 
 @pytest.fixture
 def customers(acme, globex):
     made = {
-        "initech": Customer.objects.create(
-            tenant=acme, environment="production", name="Initech", external_id="ini-1"
-        ),
-        "hooli": Customer.objects.create(tenant=acme, environment="production", name="Hooli"),
-        "staging": Customer.objects.create(tenant=acme, environment="staging", name="Stage Co"),
-        "foreign": Customer.objects.create(
-            tenant=globex, environment="production", name="Globex Client"
-        ),
+        "initech": CustomerFactory(tenant=acme, name="Initech", external_id="ini-1"),
+        "hooli": CustomerFactory(tenant=acme, name="Hooli"),
+        "staging": CustomerFactory(tenant=acme, environment="staging", name="Stage Co"),
+        "foreign": CustomerFactory(tenant=globex, name="Globex Client"),
     }
-    License.objects.create(
+    LicenseFactory(
         customer=made["initech"], seats=50, tier="premium", trial=False, not_for_resale=True
     )
     today = date.today()
     for n in range(40):
-        SeatUsage.objects.create(
+        SeatUsageFactory(
             customer=made["initech"], day=today - timedelta(days=n), seats_used=10 + n % 5
         )
-    SeatUsage.objects.create(customer=made["staging"], day=today, seats_used=3)
+    SeatUsageFactory(customer=made["staging"], day=today, seats_used=3)
     return made
 
 

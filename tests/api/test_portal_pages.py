@@ -7,8 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apikeys.models import KeyUsageDay, RequestLog
-from customers.models import Customer, License, SeatUsage
-from tests.factories import MembershipFactory
+from tests.factories import (
+    CustomerFactory,
+    LicenseFactory,
+    MembershipFactory,
+    SeatUsageFactory,
+)
 
 LOGS = reverse("apikeys:logs", args=["acme"])
 CUSTOMERS = reverse("customers:list", args=["acme"])
@@ -81,11 +85,11 @@ def test_logs_filter_by_key_status_and_time(personas, client_for, traffic):
 
 @pytest.fixture
 def customers(acme, globex):
-    initech = Customer.objects.create(tenant=acme, environment="production", name="Initech")
-    License.objects.create(customer=initech, seats=40, tier="premium")
-    SeatUsage.objects.create(customer=initech, day=date.today(), seats_used=31)
-    Customer.objects.create(tenant=acme, environment="staging", name="Stage Co")
-    foreign = Customer.objects.create(tenant=globex, environment="production", name="Globex Co")
+    initech = CustomerFactory(tenant=acme, name="Initech")
+    LicenseFactory(customer=initech, seats=40, tier="premium")
+    SeatUsageFactory(customer=initech, day=date.today(), seats_used=31)
+    CustomerFactory(tenant=acme, environment="staging", name="Stage Co")
+    foreign = CustomerFactory(tenant=globex, name="Globex Co")
     return {"initech": initech, "foreign": foreign}
 
 

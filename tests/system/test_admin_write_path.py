@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)  # real commits, so on_comm
 
 
 @pytest.fixture
-def root():
-    return UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
 def root_client(root, client_for):
     return client_for(root)
 

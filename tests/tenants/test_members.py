@@ -1,7 +1,6 @@
 import json
 import re
 
-import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -19,13 +18,6 @@ def _roles_url(membership: Membership) -> str:
 
 def _remove_url(membership: Membership) -> str:
     return reverse("tenants:member_remove", args=["acme", membership.pk])
-
-
-@pytest.fixture
-def admin_client(admin, client_for):
-    client = client_for(admin)
-    client.token = csrf_token_for(client, MEMBERS)
-    return client
 
 
 def _roles_shown(page: str) -> dict[str, list[str]]:
