@@ -1,6 +1,6 @@
 """SECURITY.md 23: the system admin site changes state only through the services. Each admin
 action writes its event and holds for the very next API request in every worker (two
-`Verifier`s stand for two worker processes, as in tests/api/test_immediacy.py)."""
+`Verifier`s stand for two worker processes, as in tests/gateway/test_immediacy.py)."""
 
 import pytest
 from django.db.models.signals import post_save
