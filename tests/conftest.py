@@ -1,7 +1,8 @@
 """Fixed personas (healthchecks' hc/test.py style) shared by every test module.
 
 acme: `admin` (admin), `developer` (developer), `member` (no role);
-globex: `outsider` (admin and developer there, nothing in acme).
+globex: `outsider` (admin and developer there, nothing in acme);
+`root`: the system's superuser, a member of no tenant.
 """
 
 import json
@@ -9,10 +10,17 @@ import json
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
-from apikeys import services
 from tenants.models import Membership
-from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    TenantFactory,
+    UserFactory,
+    api_key,
+    lift_key_limits,
+)
+from tests.helpers import csrf_token_for
 
 
 @pytest.fixture(autouse=True)
@@ -73,6 +81,12 @@ def outsider(globex):
 
 
 @pytest.fixture
+def root(db):
+    """The system's superuser: the admin site and the system API's service keys."""
+    return UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
 def personas(admin, developer, member, outsider):
     return {"admin": admin, "developer": developer, "member": member, "outsider": outsider}
 
@@ -90,6 +104,14 @@ def client_for():
     return make
 
 
+@pytest.fixture
+def admin_client(admin, client_for):
+    """`admin`'s client, with the CSRF token acme's pages render in `client.token`."""
+    client = client_for(admin)
+    client.token = csrf_token_for(client, reverse("tenants:members", args=["acme"]))
+    return client
+
+
 ALL_SCOPES = [
     "customers:read",
     "customers:write",
@@ -104,14 +126,10 @@ def new_key(developer, acme):
     """new_key(scopes=[...], environment=..., **fields) -> the secret (and the key record)."""
 
     def make(scopes=None, environment="production", user=None, tenant=None, **fields):
-        policy = (tenant or acme).settings
-        policy.max_expiration_days = None
-        policy.max_keys_per_user = 1000
-        policy.save()
+        lift_key_limits(tenant or acme)
         membership = Membership.objects.get(user=user or developer, tenant=tenant or acme)
-        key, secret = services.api_key_create(
-            membership=membership,
-            name=fields.pop("name", "Integration"),
+        key, secret = api_key(
+            membership,
             environment=environment,
             scopes=ALL_SCOPES if scopes is None else scopes,
             **fields,

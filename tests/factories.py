@@ -1,6 +1,11 @@
+from datetime import date
+
 import factory
 
 from accounts.models import User
+from apikeys import services
+from apikeys.models import ApiKey
+from customers.models import Customer, License, SeatUsage
 from tenants.models import Membership, Tenant, TenantSettings
 
 PASSWORD = "correct-horse-battery"
@@ -47,3 +52,52 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    tenant = factory.SubFactory(TenantFactory)
+    environment = "production"
+    name = factory.Sequence(lambda n: f"Customer {n}")
+
+
+class LicenseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = License
+
+    customer = factory.SubFactory(CustomerFactory)
+    seats = 10
+    tier = "standard"
+
+
+class SeatUsageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SeatUsage
+
+    customer = factory.SubFactory(CustomerFactory)
+    day = factory.LazyFunction(date.today)
+    seats_used = 4
+
+
+def api_key(membership: Membership, **fields) -> tuple[ApiKey, str]:
+    """A key made through the service, as its owner makes one: (key, secret).
+
+    The tenant's key policy still applies; `lift_key_limits` lifts it where a test needs to.
+    """
+    values = {
+        "name": "Integration",
+        "environment": "production",
+        "scopes": ["customers:read"],
+    } | fields
+    return services.api_key_create(membership=membership, **values)
+
+
+def lift_key_limits(tenant: Tenant, *, keys_per_user: bool = True) -> None:
+    """Let keys never expire (and, unless told otherwise, a user hold any number of them)."""
+    policy = tenant.settings
+    policy.max_expiration_days = None
+    if keys_per_user:
+        policy.max_keys_per_user = 1000
+    policy.save()

@@ -1,7 +1,7 @@
 import pytest
 
-from apikeys import services
 from tenants.models import Membership
+from tests.factories import api_key, lift_key_limits
 
 
 @pytest.fixture
@@ -12,16 +12,10 @@ def make_key(db):
         membership = Membership.objects.select_related("tenant").get(
             user=user, **({"tenant": tenant} if tenant else {})
         )
-        values = {
-            "name": "Integration",
-            "environment": "production",
-            "scopes": ["customers:read"],
-            "expires_on": None,
-        } | fields
-        if values["expires_on"] is None:
-            membership.tenant.settings.max_expiration_days = None
-            membership.tenant.settings.save()
-        return services.api_key_create(membership=membership, **values)
+        fields.setdefault("expires_on", None)
+        if fields["expires_on"] is None:
+            lift_key_limits(membership.tenant, keys_per_user=False)
+        return api_key(membership, **fields)
 
     return make
 

@@ -11,7 +11,7 @@ from apikeys import services
 from apikeys.models import ApiKey, today
 from tenants.models import Membership
 from tests.factories import MembershipFactory, UserFactory
-from tests.helpers import csrf_token_for, htmx_headers
+from tests.helpers import htmx_headers
 
 CONSOLE = reverse("apikeys:console", args=["acme"])
 BULK = reverse("apikeys:bulk_revoke", args=["acme"])
@@ -58,13 +58,6 @@ def keys(make_key, developer, acme, admin):
         last_used_at=timezone.now() - timedelta(days=2)
     )
     return made
-
-
-@pytest.fixture
-def admin_client(admin, client_for):
-    client = client_for(admin)
-    client.token = csrf_token_for(client, CONSOLE)
-    return client
 
 
 def _names(client, query: str = "", htmx: bool = True) -> list[str]:

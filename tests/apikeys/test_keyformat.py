@@ -36,7 +36,13 @@ def test_arbitrary_text_never_parses_or_crashes(text):
 
 
 def test_the_secret_carries_at_least_160_random_bits():
-    assert keyformat.SECRET_LENGTH * math.log2(62) >= 160
+    keys = [keyformat.generate("live") for _ in range(200)]
+    secrets = [key.rsplit("_", 1)[1][: -keyformat.CHECKSUM_LENGTH] for key in keys]
+    # Each secret is drawn from all 62 characters (6,000 draws miss one with odds ~1e-41)...
+    assert set("".join(secrets)) == set(keyformat.BASE62)
+    assert len(set(secrets)) == len(secrets)
+    # ...and is long enough that 62 choices per character make 160 bits.
+    assert all(len(secret) * math.log2(62) >= 160 for secret in secrets)
 
 
 def test_truncated_and_oversized_keys_are_refused():

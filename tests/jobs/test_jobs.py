@@ -10,8 +10,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from customers.models import Customer, License, SeatUsage
+from customers.models import Customer
 from jobs.models import Job
+from tests.factories import CustomerFactory, LicenseFactory, SeatUsageFactory
 
 TODAY = date.today()
 BODY = {"period": "daily", "from": (TODAY - timedelta(days=2)).isoformat(), "to": TODAY.isoformat()}
@@ -26,9 +27,9 @@ def customers(acme, globex):
         (acme, "staging", "Stage Co"),
         (globex, "production", "Globex Co"),
     ]:
-        customer = Customer.objects.create(tenant=tenant, environment=environment, name=name)
-        License.objects.create(customer=customer, seats=10, tier="standard")
-        SeatUsage.objects.create(customer=customer, day=TODAY, seats_used=4)
+        customer = CustomerFactory(tenant=tenant, environment=environment, name=name)
+        LicenseFactory(customer=customer, seats=10, tier="standard")
+        SeatUsageFactory(customer=customer, day=TODAY, seats_used=4)
         made[name] = customer
     return made
 

@@ -70,7 +70,7 @@ def test_a_forwarded_address_that_is_none_never_blocks_a_portal_write(
     url = reverse("apikeys:revoke", args=["acme", key.key_id])
     token = csrf_token_for(client, url)
     response = client.post(url, headers={"X-CSRFToken": token, "X-Forwarded-For": forwarded})
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302  # revoked, and redirected (no HTMX)
     assert ApiKey.objects.get().revoked_at is not None
     assert Event.objects.get(action=Event.Action.KEY_REVOKED).ip_address is None
 
@@ -187,7 +187,7 @@ def test_a_query_in_a_charset_that_smuggles_nul_or_a_key_is_refused(
         assert response.status_code == 400, url
     key = new_key()
     response = api("GET", f"/me?key={key}", key, CONTENT_TYPE=f"text/plain; charset={charset}")
-    assert response.status_code in (400, 401)
+    assert response.status_code == 400  # refused as a parameter before the key is looked at
     assert response["Content-Type"] == "application/problem+json"
 
 
@@ -223,7 +223,7 @@ def test_an_admin_action_on_ids_that_are_none_is_a_400(root_client, acme):
             {"action": "delete_selected", "_selected_action": [selected], "index": "0"},
             headers={"X-CSRFToken": token},
         )
-        assert response.status_code in (302, 400), (selected, response.status_code)
+        assert response.status_code == 400, (selected, response.status_code)
 
 
 def test_head_is_answered_wherever_get_is(api, new_key):

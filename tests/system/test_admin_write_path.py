@@ -1,6 +1,6 @@
 """SECURITY.md 23: the system admin site changes state only through the services. Each admin
 action writes its event and holds for the very next API request in every worker (two
-`Verifier`s stand for two worker processes, as in tests/api/test_immediacy.py)."""
+`Verifier`s stand for two worker processes, as in tests/gateway/test_immediacy.py)."""
 
 import pytest
 from django.db.models.signals import post_save
@@ -14,11 +14,6 @@ from tests.factories import UserFactory
 from tests.helpers import csrf_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs
-
-
-@pytest.fixture
-def root():
-    return UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
 
 
 @pytest.fixture

@@ -19,11 +19,6 @@ CONFIRMATION = (
 
 
 @pytest.fixture
-def root(db):
-    return UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
-
-
-@pytest.fixture
 def root_client(root, client_for):
     client = client_for(root)
     client.token = csrf_token_for(client, ADD)

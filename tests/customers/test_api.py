@@ -1,33 +1,30 @@
-"""Each endpoint: what it answers, who may call it, and what it refuses."""
+"""The customers API, endpoint by endpoint: what it answers, who may call it, what it refuses."""
 
 from datetime import date, timedelta
 
 import pytest
 
 from customers.models import Customer, License, SeatUsage
+from tests.factories import CustomerFactory, LicenseFactory, SeatUsageFactory
 
 
 @pytest.fixture
 def customers(acme, globex):
     made = {
-        "initech": Customer.objects.create(
-            tenant=acme, environment="production", name="Initech", external_id="ini-1"
-        ),
-        "hooli": Customer.objects.create(tenant=acme, environment="production", name="Hooli"),
-        "staging": Customer.objects.create(tenant=acme, environment="staging", name="Stage Co"),
-        "foreign": Customer.objects.create(
-            tenant=globex, environment="production", name="Globex Client"
-        ),
+        "initech": CustomerFactory(tenant=acme, name="Initech", external_id="ini-1"),
+        "hooli": CustomerFactory(tenant=acme, name="Hooli"),
+        "staging": CustomerFactory(tenant=acme, environment="staging", name="Stage Co"),
+        "foreign": CustomerFactory(tenant=globex, name="Globex Client"),
     }
-    License.objects.create(
+    LicenseFactory(
         customer=made["initech"], seats=50, tier="premium", trial=False, not_for_resale=True
     )
     today = date.today()
     for n in range(40):
-        SeatUsage.objects.create(
+        SeatUsageFactory(
             customer=made["initech"], day=today - timedelta(days=n), seats_used=10 + n % 5
         )
-    SeatUsage.objects.create(customer=made["staging"], day=today, seats_used=3)
+    SeatUsageFactory(customer=made["staging"], day=today, seats_used=3)
     return made
 
 
@@ -195,29 +192,33 @@ def test_telemetry_records_and_replaces_a_days_seats(api, new_key, customers):
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "scope"),
+    ("method", "path", "body", "scope", "allowed"),
     [
-        ("GET", "/customers", None, "customers:read"),
-        ("POST", "/customers", {"name": "x"}, "customers:write"),
-        ("GET", "/customers/{id}", None, "customers:read"),
-        ("PATCH", "/customers/{id}", {"name": "x"}, "customers:write"),
-        ("GET", "/customers/{id}/license", None, "customers:read"),
+        ("GET", "/customers", None, "customers:read", 200),
+        ("POST", "/customers", {"name": "x"}, "customers:write", 201),
+        ("GET", "/customers/{id}", None, "customers:read", 200),
+        ("PATCH", "/customers/{id}", {"name": "x"}, "customers:write", 200),
+        ("GET", "/customers/{id}/license", None, "customers:read", 200),
         (
             "PUT",
             "/customers/{id}/license",
             {"seats": 1, "tier": "standard", "trial": False, "not_for_resale": False},
             "licenses:manage",
+            200,
         ),
-        ("GET", "/usage", None, "usage:read"),
+        ("GET", "/usage", None, "usage:read", 200),
         (
             "POST",
             "/telemetry",
             {"customer_id": "{id}", "date": "2026-01-01", "seats_used": 1},
             "telemetry:write",
+            200,
         ),
     ],
 )
-def test_each_endpoint_needs_its_permission(api, new_key, customers, method, path, body, scope):
+def test_each_endpoint_needs_its_permission(
+    api, new_key, customers, method, path, body, scope, allowed
+):
     from tests.conftest import ALL_SCOPES
 
     customer_id = customers["initech"].public_id
@@ -228,24 +229,7 @@ def test_each_endpoint_needs_its_permission(api, new_key, customers, method, pat
     response = api(method, path, without, body)
     assert response.status_code == 403
     assert response.json()["required"] == scope
-    assert api(method, path, new_key(scopes=[scope]), body).status_code in (200, 201)
-
-
-def test_a_database_outage_is_a_503_problem(api, new_key, monkeypatch):
-    from django.db import OperationalError
-
-    from gateway import verification
-
-    key = new_key()
-
-    def down(key_id):
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(verification, "_load", down)
-    response = api("GET", "/me", key)
-    assert response.status_code == 503
-    assert response["Content-Type"] == "application/problem+json"
-    assert "connection refused" not in response.content.decode()
+    assert api(method, path, new_key(scopes=[scope]), body).status_code == allowed
 
 
 def test_a_developer_of_another_tenant_never_reaches_acme_data(
@@ -254,40 +238,6 @@ def test_a_developer_of_another_tenant_never_reaches_acme_data(
     key = new_key(user=outsider, tenant=globex)
     names = [c["name"] for c in api("GET", "/customers", key).json()["data"]]
     assert names == ["Globex Client"]
-
-
-@pytest.mark.parametrize(
-    "url", ["/api/health", "/api/production/v1/openapi.json", "/api/system/v1/openapi.json"]
-)
-def test_public_api_views_answer_other_methods_with_a_405_problem(url):
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=True)
-    for method in ("post", "put", "patch", "delete", "options"):
-        response = getattr(client, method)(url)
-        assert response.status_code == 405, (method, response.status_code)
-        assert response["Content-Type"] == "application/problem+json"
-        assert response["Allow"] == "GET, HEAD"
-    assert client.head(url).status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("url", "detail"),
-    [
-        ("/api//v1/me", "There is no such environment."),
-        ("/api/prod/v1/me", "There is no such environment."),
-        ("/api/system/v1/nothing-here", "There is no such endpoint."),
-        ("/api/production/v1/nothing-here", "There is no such endpoint."),
-        ("/api/nothing", "There is no such endpoint."),
-    ],
-)
-def test_every_unknown_api_path_is_a_404_problem(url, detail):
-    from django.test import Client
-
-    response = Client(enforce_csrf_checks=True).post(url)
-    assert response.status_code == 404
-    assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["detail"] == detail
 
 
 def test_a_month_before_the_year_1000_is_still_four_digits(api, new_key, customers):

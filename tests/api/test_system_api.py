@@ -6,12 +6,6 @@ from apikeys import keyformat, services
 from gateway.usage import buffer
 from gateway.verification import Verified, verifier
 from tenants.models import Event, Membership, Tenant
-from tests.factories import UserFactory
-
-
-@pytest.fixture
-def root(db):
-    return UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
 
 
 @pytest.fixture

@@ -96,7 +96,7 @@ def test_a_revoke_from_the_portal_during_a_stall_holds_during_it_and_after(
     _stall(redis_server)
     started = time.monotonic()
     response = client.post(url, headers={"X-CSRFToken": token})
-    assert response.status_code in (200, 302)
+    assert response.status_code == 302  # no HTMX: the revoke redirects
     assert time.monotonic() - started < 2  # the portal answers; the change waits in a queue
     assert ApiKey.objects.get().revoked_at is not None
     assert "queued and retried until Redis has it" in caplog.text

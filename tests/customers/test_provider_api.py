@@ -25,13 +25,6 @@ REVOKE = reverse("apikeys:provider_revoke", args=["acme"])
 AUDIENCE = "keyward-provider-api"
 
 
-@pytest.fixture
-def admin_client(admin, client_for):
-    client = client_for(admin)
-    client.token = csrf_token_for(client, PAGE)
-    return client
-
-
 def _generate(client) -> tuple[str, str, str]:
     response = client.post(GENERATE, headers={"X-CSRFToken": client.token})
     assert response.status_code == 200
