@@ -40,9 +40,14 @@ def test_root_generates_copies_uses_and_revokes_a_service_key(page, live_server,
 
     dialog = page.get_by_role("dialog", name="API key generated for inventory-service")
     expect(dialog).to_contain_text("It will not be shown again")
+    shown = dialog.get_by_role("textbox", name="Key secret").input_value()
     dialog.get_by_role("button", name="Copy key secret").click()
+    # The copy is asynchronous: wait for it (reading at once can still see the last copy).
+    page.wait_for_function(
+        "shown => navigator.clipboard.readText().then(text => text === shown)", arg=shown
+    )
     secret = page.evaluate("navigator.clipboard.readText()")
-    assert secret == dialog.get_by_role("textbox", name="Key secret").input_value()
+    assert secret == shown
     assert secret.startswith("kw_svc_")
     assert _tenants(live_server.url, secret) == 200
 
