@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from apikeys import keyformat
-from apikeys.models import ENVIRONMENT_OF_PREFIX, Environment
+from apikeys.models import ENVIRONMENT_OF_PREFIX, Environment, ServiceApiKey
 from gateway.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
 
 # A cached record is re-read after this long even if no change was published, so a change
@@ -382,8 +382,6 @@ verifier = Verifier()
 def verify_service_key(key: str) -> Verified | Refusal:
     """A `kw_svc_` key for the system API. Looked up on every call (service traffic is light),
     so a revocation holds from the next request on in every process."""
-    from apikeys.models import ServiceApiKey
-
     parsed = keyformat.parse(key)
     if parsed is None or parsed.env != "svc":
         return INVALID

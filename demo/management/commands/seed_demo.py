@@ -1,3 +1,4 @@
+import random
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -6,8 +7,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import services as key_services
-from apikeys.models import Scope
+from apikeys.models import ApiKey, KeyUsageDay, RequestLog, Scope, ServiceApiKey, today
 from apikeys.signals import keys_changed
+from customers.models import Customer, License, SeatUsage
 from tenants import services
 from tenants.models import Membership, Tenant
 
@@ -89,8 +91,6 @@ class Command(BaseCommand):
 
     def _seed_keys(self, tenant: Tenant) -> None:
         """A handful of acme keys in every state. Their secrets are thrown away."""
-        from apikeys.models import ApiKey, today
-
         developer = Membership.objects.get(tenant=tenant, user__email="dev@acme.test")
         admin = Membership.objects.get(tenant=tenant, user__email="admin@acme.test")
         soon = today() + timedelta(days=3)
@@ -123,9 +123,6 @@ class Command(BaseCommand):
 
     def _seed_customers(self, tenant: Tenant) -> None:
         """Customers with licences and 60 days of seat usage in production and staging."""
-        import random
-
-        from customers.models import Customer, License, SeatUsage
 
         rng = random.Random(7)  # noqa: S311 - demo data, not secrets
         names = {
@@ -177,9 +174,6 @@ class Command(BaseCommand):
 
     def _seed_traffic(self, tenant: Tenant) -> None:
         """30 days of request counts and a week of request log for the active demo keys."""
-        import random
-
-        from apikeys.models import ApiKey, KeyUsageDay, RequestLog
 
         if RequestLog.objects.filter(tenant=tenant).exists():
             return
@@ -218,8 +212,6 @@ class Command(BaseCommand):
 
     def _seed_service_keys(self) -> None:
         """One active, one revoked and one expired service key (secrets thrown away)."""
-        from apikeys.models import ServiceApiKey, today
-
         root = User.objects.get(email="root@keyward.test")
         for name, description in [
             ("inventory-service", "Reads tenants to provision inventory."),
