@@ -18,19 +18,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from gateway.authentication import SERVICE_KEYS, TENANT_KEYS, authenticate
 from gateway.fields import MAX_PAGE, MAX_PER_PAGE, int_param
 from gateway.usage import LogEntry, buffer
 from gateway.verification import (
-    IN_URL,
-    MISSING,
-    NOT_BEARER,
     KeyRecord,
     Refusal,
     Verified,
-    bearer_key,
-    key_in_query,
-    verifier,
-    verify_service_key,
 )
 from web.http import client_ip
 from web.inputs import JsonTooDeep, load_json
@@ -106,28 +100,15 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                 )
                 response["Allow"] = ", ".join(allowed)
                 return response
-            if request.META.get("QUERY_STRING") and key_in_query(request.GET):
-                return _refuse(IN_URL)
-            # The early check (gateway.middleware) has parsed the header already.
-            early = None if system else getattr(request, "api_key_check", None)
-            if early is not None:
-                key = early.key
-            else:
-                header = request.META.get("HTTP_AUTHORIZATION", "")
-                if not header:
-                    return _refuse(MISSING)
-                key = bearer_key(header)
-                if key is None:
-                    return _refuse(NOT_BEARER)
             try:
-                if system:
-                    verified = verify_service_key(key)
-                else:
-                    verified = verifier.verify(key, environment, early)
-                if isinstance(verified, Refusal):
-                    return _refuse(verified)
+                principal = authenticate(
+                    request, SERVICE_KEYS if system else TENANT_KEYS, environment
+                )
             except DatabaseError:
                 return _unavailable()
+            if isinstance(principal, Refusal):
+                return _refuse(principal)
+            verified, early = principal.verified, principal.check
             try:
                 response = _answer(request, view, verified, environment, allowed, kwargs)
             except DatabaseError:
