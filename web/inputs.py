@@ -67,7 +67,13 @@ class MalformedRequestMiddleware:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path_info or (query and ("%00" in query or "\x00" in query)):
             return _malformed(request, "The request's path or query string contains a NUL.")
-        refused = content_type_problem(request.META.get("CONTENT_TYPE", ""))
+        # Already checked by guard_wsgi when it wraps the application (every deployment);
+        # checked here for whatever calls Django without it (the test client).
+        refused = (
+            None
+            if request.META.get(GUARDED)
+            else content_type_problem(request.META.get("CONTENT_TYPE", ""))
+        )
         if refused:
             return _malformed(request, refused)
         if request.method == "POST" and request.content_type == FORM:
@@ -79,6 +85,7 @@ class MalformedRequestMiddleware:
 
 
 FORM = "application/x-www-form-urlencoded"
+GUARDED = "keyward.content_type_checked"  # set in the WSGI environ by guard_wsgi
 UTF8 = codecs.lookup("utf-8").name
 
 
@@ -111,6 +118,7 @@ def guard_wsgi(application: Callable) -> Callable:
     def guarded(environ: dict, start_response: Callable) -> object:
         refused = content_type_problem(environ.get("CONTENT_TYPE", ""))
         if refused is None:
+            environ[GUARDED] = True
             return application(environ, start_response)
         path = environ.get("PATH_INFO", "")
         logger.warning("Bad request refused (%s): %r", refused, path[:200])
