@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check-deploy browser clean
+.PHONY: run test lint format check-deploy browser screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Keyward needs Python 3.12 or newer (3.13 recommended); $(PYTHON) is " + sys.version.split()[0] + ". Set PYTHON=python3.13.")'
@@ -41,6 +41,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+# The README's pictures: the tour test photographs every main page at both sizes.
+DOC_SHOTS := console-desktop profile-desktop key-desktop members-desktop console-phone profile-phone
+screenshots: $(STAMP) browser
+	CI=true $(PY) -m pytest -q -p no:cacheprovider tests/browser/test_tour.py
+	mkdir -p docs/screenshots
+	for shot in $(DOC_SHOTS); do cp test-artifacts/tour/$$shot.png docs/screenshots/; done
 
 check-deploy: $(STAMP)
 	$(PY) manage.py check --deploy --fail-level WARNING
