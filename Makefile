@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@# .env: DEBUG=true and a SECRET_KEY for development, so that `manage.py` commands typed
+	@# by hand work as the server does (written once; settings read it only in development).
+	@$(PY) scripts/dev-env
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	@echo "Keyward is at http://127.0.0.1:$(PORT)/  (system admin: http://127.0.0.1:$(PORT)/system/)"

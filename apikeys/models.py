@@ -268,13 +268,37 @@ class RequestLog(models.Model):
         return f"{self.method} {self.path} {self.status}"
 
 
+# KeyUsageDay's columns by status class, in the order the key page stacks them.
+STATUS_CLASSES = ("succeeded", "client_errors", "rate_limited", "server_errors")
+
+
+def status_class(status: int) -> int:
+    """The index in STATUS_CLASSES of a response status: 429 is "rate limited", other 4xx
+    "client errors", 5xx "server errors", anything below 400 "succeeded"."""
+    if status < 400:
+        return 0
+    if status == 429:
+        return 2
+    return 1 if status < 500 else 3
+
+
 class KeyUsageDay(models.Model):
-    """Requests per key per day (UTC), counted in batches."""
+    """Requests per key per day (UTC), counted in batches, in all and by status class.
+
+    `requests` is the total; the classes add up to it for what was counted since they exist
+    (counts written before migration 0009 have only a total: the key page shows the rest as
+    not classified)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     key_id = models.CharField("key ID", max_length=16)
     day = models.DateField()
     requests = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField("succeeded (1xx-3xx)", default=0, db_default=0)
+    client_errors = models.PositiveIntegerField(
+        "client errors (4xx but 429)", default=0, db_default=0
+    )
+    rate_limited = models.PositiveIntegerField("rate limited (429)", default=0, db_default=0)
+    server_errors = models.PositiveIntegerField("server errors (5xx)", default=0, db_default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["key_id", "day"], name="keyusage_key_day")]

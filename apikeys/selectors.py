@@ -3,7 +3,7 @@ from datetime import timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyUsageDay, RequestLog
+from apikeys.models import STATUS_CLASSES, ApiKey, KeyUsageDay, RequestLog
 from tenants.models import Event, Membership
 
 
@@ -24,6 +24,19 @@ def api_key_daily_requests(*, key: ApiKey, days: int) -> dict:
     since = timezone.now().date() - timedelta(days=days - 1)
     rows = KeyUsageDay.objects.filter(tenant=key.tenant_id, key_id=key.key_id, day__gte=since)
     return dict(rows.values_list("day", "requests"))
+
+
+def api_key_daily_status_classes(*, key: ApiKey, days: int) -> dict:
+    """Per day of the last `days`: the key's requests by status class (STATUS_CLASSES), and
+    as `unclassified` what the total holds beyond them (counts from before the split)."""
+    since = timezone.now().date() - timedelta(days=days - 1)
+    rows = KeyUsageDay.objects.filter(tenant=key.tenant_id, key_id=key.key_id, day__gte=since)
+    result = {}
+    for day, total, *classes in rows.values_list("day", "requests", *STATUS_CLASSES):
+        counts = dict(zip(STATUS_CLASSES, classes, strict=True))
+        counts["unclassified"] = max(0, total - sum(classes))
+        result[day] = counts
+    return result
 
 
 def request_log_list(*, membership: Membership) -> QuerySet[RequestLog]:

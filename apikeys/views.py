@@ -27,7 +27,7 @@ from apikeys.models import ApiKey, Environment, ProviderKey, request_log_lag_sec
 from tenants import services as tenant_services
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
-from web.charts import daily_bars
+from web.charts import stacked_daily_bars
 from web.htmx import HtmxHttpRequest, announce_and_close, render_page
 from web.http import client_ip
 from web.inputs import whole_number
@@ -157,13 +157,25 @@ def _add_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+# The key page's chart, bottom up: (KeyUsageDay column, label, CSS colour class).
+STATUS_SERIES = [
+    ("succeeded", "Succeeded (2xx)", "ok"),
+    ("client_errors", "Client errors (4xx)", "client"),
+    ("rate_limited", "Rate limited (429)", "limited"),
+    ("server_errors", "Server errors (5xx)", "server"),
+    ("unclassified", "Not classified (counted before the split)", "other"),
+]
+
+
 @require_GET
 @tenant_view()
 def key_detail(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_key_for_member(membership, key_id)
     events = selectors.api_key_events(key=key)[:50]
-    chart = daily_bars(
-        selectors.api_key_daily_requests(key=key, days=30),
+    chart = stacked_daily_bars(
+        selectors.api_key_daily_status_classes(key=key, days=30),
+        series=STATUS_SERIES,
+        optional=("unclassified",),
         days=30,
         end=timezone.now().date(),
         unit="requests",

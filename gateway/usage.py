@@ -2,13 +2,14 @@
 
 Each process buffers what the API did and writes it in batches. A request costs one list
 append; a batch costs three statements (insert logs, upsert counts, update last-used),
-whatever its size. A batch is written by the worker itself *after* it has sent a response
-(the `request_finished` signal), once `API_LOG_BATCH_SIZE` requests are waiting or the
-oldest has waited `API_LOG_FLUSH_SECONDS`; a timer thread writes what an idle worker still
-holds, and the rest is written when the process exits. Writing between requests, not from
-a thread running beside them, keeps the two from contending for the interpreter lock (that
-contention cost more than the writes themselves). Pages that show these figures say they
-may lag.
+whatever its size. The daily counts are kept in all and by status class (2xx, 4xx, 429,
+5xx: the key page's chart), summed at flush time into the same upsert. A batch is written
+by the worker itself *after* it has sent a response (the `request_finished` signal), once
+`API_LOG_BATCH_SIZE` requests are waiting or the oldest has waited `API_LOG_FLUSH_SECONDS`;
+a timer thread writes what an idle worker still holds, and the rest is written when the
+process exits. Writing between requests, not from a thread running beside them, keeps the
+two from contending for the interpreter lock (that contention cost more than the writes
+themselves). Pages that show these figures say they may lag.
 
 One bad row never blocks a batch (SECURITY.md 25). What a request brings (its path, its
 client address) is made storable when it is buffered: no NUL, no lone surrogate, no path
@@ -31,7 +32,11 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from apikeys.models import LOG_TIMER_TICK, request_log_lag_seconds
+from apikeys.models import (
+    LOG_TIMER_TICK,
+    request_log_lag_seconds,
+    status_class,
+)
 
 logger = logging.getLogger("keyward.api")
 
@@ -45,10 +50,16 @@ _COPY_LOG = (
     "COPY apikeys_requestlog (created_at, tenant_id, key_id, environment, method, path, "
     "status, latency_ms, client_ip) FROM STDIN"
 )
+# The total and its split by status class (apikeys.models.STATUS_CLASSES), in one statement.
 _UPSERT_USAGE = (
-    "INSERT INTO apikeys_keyusageday (tenant_id, key_id, day, requests) VALUES (%s, %s, %s, %s) "
-    "ON CONFLICT (key_id, day) DO UPDATE "
-    "SET requests = apikeys_keyusageday.requests + excluded.requests"
+    "INSERT INTO apikeys_keyusageday (tenant_id, key_id, day, requests, "
+    "succeeded, client_errors, rate_limited, server_errors) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (key_id, day) DO UPDATE "
+    "SET requests = apikeys_keyusageday.requests + excluded.requests, "
+    "succeeded = apikeys_keyusageday.succeeded + excluded.succeeded, "
+    "client_errors = apikeys_keyusageday.client_errors + excluded.client_errors, "
+    "rate_limited = apikeys_keyusageday.rate_limited + excluded.rate_limited, "
+    "server_errors = apikeys_keyusageday.server_errors + excluded.server_errors"
 )
 _TOUCH_SERVICE_KEY = (
     "UPDATE apikeys_serviceapikey SET last_used_at = %s "
@@ -172,15 +183,18 @@ def _sqlite_stamp(at: float) -> str:
 def _count(cursor, logs: list[LogEntry]) -> None:
     """Daily counts and last-used times of what was written."""
     # From the raw Unix times; datetimes only where written.
-    counts: dict[tuple[int, str, int], int] = defaultdict(int)  # (tenant, key, day) -> n
+    # (tenant, key, day) -> [requests, then one count per status class]
+    counts: dict[tuple[int, str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     last_used: dict[int, float] = {}
     service_used: dict[str, float] = {}
-    for at, tenant_id, key_pk, key_id, *_ in logs:
+    for at, tenant_id, key_pk, key_id, _, _, _, status, *_ in logs:
         if tenant_id is None:  # a service key on the system API
             if service_used.get(key_id, 0.0) < at:
                 service_used[key_id] = at
             continue
-        counts[(tenant_id, key_id, int(at // 86400))] += 1
+        row = counts[(tenant_id, key_id, int(at // 86400))]
+        row[0] += 1
+        row[1 + status_class(status)] += 1
         if last_used.get(key_pk, 0.0) < at:
             last_used[key_pk] = at
     adapt = connection.ops.adapt_datetimefield_value
@@ -193,7 +207,7 @@ def _count(cursor, logs: list[LogEntry]) -> None:
         # Sorted, as is the UPDATE below: workers flushing at once take row locks in the
         # same order, so they wait for each other instead of deadlocking.
         [
-            (t, k, connection.ops.adapt_datefield_value(_day(d)), n)
+            (t, k, connection.ops.adapt_datefield_value(_day(d)), *n)
             for (t, k, d), n in sorted(counts.items(), key=_by_key)
         ],
     )
@@ -343,6 +357,19 @@ class UsageBuffer:
 
 
 buffer = UsageBuffer()
+
+
+def write_now(entries: list[LogEntry]) -> int:
+    """Write `entries` at once, as one batch is written: the log, the daily counts by status
+    class and the last-used times, in the same statements (the demo data goes this way, so
+    that it adds up as the API's own does). Raises if the database refuses them."""
+    logs = [storable(entry) for entry in entries]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for n in range(0, len(logs), settings.API_LOG_BATCH_SIZE):
+            batch = logs[n : n + settings.API_LOG_BATCH_SIZE]
+            _insert_batch(cursor, batch)
+            _count(cursor, batch)
+    return len(logs)
 
 
 def flush_if_due() -> None:

@@ -54,6 +54,46 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# Development: `make run` writes `.env` (scripts/dev-env) with DEBUG=true and a SECRET_KEY of
+# its own, so that `manage.py` commands typed by hand work as the server does. It is read only
+# when it is that file (its first line) and the environment looks like no deployment: neither
+# SECRET_KEY nor DEBUG=false set. A deployment must set SECRET_KEY (start-up fails without it),
+# so the file can only turn a start that would fail into a development one. What the
+# environment sets wins over the file. No other `.env` is ever read.
+DEV_ENV_FILE = BASE_DIR / ".env"
+DEV_ENV_HEADER = "# Keyward development settings (scripts/dev-env, make run): not for production."
+
+
+def read_dev_env(path: Path) -> dict[str, str]:
+    """The variables of the development file at `path`, or {} when it must not be read."""
+    if os.environ.get("SECRET_KEY") or os.environ.get("DEBUG", "").strip().lower() in _FALSE - {""}:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    lines = text.splitlines()
+    if not lines or lines[0] != DEV_ENV_HEADER:
+        return {}
+    values = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, equals, value = line.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise ImproperlyConfigured(f"{path}, line {number}: expected NAME=value")
+        values[name.strip()] = value.strip()
+    if values.get("DEBUG", "").lower() not in _TRUE:
+        raise ImproperlyConfigured(
+            f"{path} is the development settings file and must say DEBUG=true; "
+            "configure a deployment with environment variables instead"
+        )
+    return values
+
+
+for _name, _value in read_dev_env(DEV_ENV_FILE).items():
+    os.environ.setdefault(_name, _value)
+
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = env_str("SECRET_KEY")

@@ -60,3 +60,119 @@ def daily_bars(
         last=f"{end:%b %d}",
         summary=f"{total:,} {unit} over {days} days, at most {peak:,} on a day",
     )
+
+
+@dataclass(frozen=True)
+class Series:
+    """One stacked quantity: its key in the values, its label, and a CSS class naming its
+    colour (`chart-s-<css>`: no inline style, the CSP allows none)."""
+
+    key: str
+    label: str
+    css: str
+    total: int = 0
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    y: float
+    height: float
+    css: str
+
+
+@dataclass(frozen=True)
+class Column:
+    x: float
+    width: float
+    day: str  # YYYY-MM-DD
+    total: int
+    values: list[int]  # one per series, in the series' order
+    segments: list[Segment]  # bottom up; series with nothing that day have none
+    label: str  # "2026-11-30: 120 requests (100 succeeded, ...)"
+
+
+@dataclass(frozen=True)
+class StackedChart:
+    columns: list[Column]
+    series: list[Series]
+    width: int
+    height: int
+    peak: int
+    total: int
+    first: str
+    last: str
+    summary: str
+
+
+def stacked_daily_bars(
+    values: dict[date, dict[str, int]],
+    *,
+    series: list[tuple[str, str, str]],
+    days: int,
+    end: date,
+    unit: str,
+    optional: tuple[str, ...] = (),
+    width: int = 600,
+    height: int = 140,
+) -> StackedChart:
+    """One stacked bar per day for the `days` days ending on `end`: `series` lists (key,
+    label, css) bottom up; `values` maps a day to its count per key (missing: 0). An
+    `optional` series that is 0 on every day is left out, legend and table included."""
+    start = end - timedelta(days=days - 1)
+    dates = [start + timedelta(days=n) for n in range(days)]
+    rows = [[values.get(day, {}).get(key, 0) for key, _, _ in series] for day in dates]
+    kept = [
+        n
+        for n, (key, _, _) in enumerate(series)
+        if key not in optional or any(row[n] for row in rows)
+    ]
+    totals = [sum(row) for row in rows]
+    peak = max(totals, default=0)
+    slot = width / days
+    usable = height - 4
+    columns = []
+    for n, (day, row, total) in enumerate(zip(dates, rows, totals, strict=True)):
+        segments, base = [], float(height)
+        for index in kept:
+            value = row[index]
+            if not value or not peak:
+                continue
+            part = max(1.0, usable * value / peak)
+            base -= part
+            segments.append(Segment(y=round(base, 2), height=round(part, 2), css=series[index][2]))
+        parts = ", ".join(f"{row[i]:,} {series[i][1].lower()}" for i in kept if row[i])
+        columns.append(
+            Column(
+                x=round(n * slot + 1, 2),
+                width=round(max(slot - 2, 1), 2),
+                day=f"{day:%Y-%m-%d}",
+                total=total,
+                values=[row[i] for i in kept],
+                segments=segments,
+                label=f"{day:%Y-%m-%d}: {total:,} {unit}" + (f" ({parts})" if parts else ""),
+            )
+        )
+    total = sum(totals)
+    return StackedChart(
+        columns=columns,
+        series=[
+            Series(
+                key=series[i][0],
+                label=series[i][1],
+                css=series[i][2],
+                total=sum(r[i] for r in rows),
+            )
+            for i in kept
+        ],
+        width=width,
+        height=height,
+        peak=peak,
+        total=total,
+        first=f"{start:%b %d}",
+        last=f"{end:%b %d}",
+        summary=f"{total:,} {unit} over {days} days, at most {peak:,} on a day",
+    )

@@ -87,7 +87,7 @@ def test_the_key_page_draws_30_days_of_requests(developer, client_for, new_key, 
     )
     page = client_for(developer).get(reverse("apikeys:detail", args=["acme", key_id]))
     body = page.content.decode()
-    assert body.count('class="chart-bar"') == 30
+    assert body.count('class="chart-column"') == 30  # one stacked bar per day
     assert "1,234 requests over 30 days" in body
 
 

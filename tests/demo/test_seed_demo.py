@@ -22,4 +22,4 @@ def test_seed_demo_makes_the_demo_tenants_and_users_and_can_run_again(db, capsys
     statuses = {key.status.value for key in ApiKey.objects.filter(tenant__slug="acme")}
     assert statuses == {"active", "inactive", "expired", "revoked"}
     assert any(key.is_expiring_soon for key in ApiKey.objects.all())
-    assert ApiKey.objects.count() == 6
+    assert ApiKey.objects.count() == 7  # one in every state, and one limited to a customer

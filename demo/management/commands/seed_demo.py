@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import services as key_services
-from apikeys.models import ApiKey, KeyUsageDay, RequestLog, Scope, ServiceApiKey, today
-from apikeys.signals import keys_changed
+from apikeys.models import ApiKey, KeyUsageDay, RequestLog, ServiceApiKey
 from customers.models import Customer, License, SeatUsage
+from demo.story import DEMO_AGE_DAYS, DEMO_CUSTOMERS, DEMO_KEYS, agrees, as_of, requests
+from gateway import usage
 from tenants import services
 from tenants.models import Membership, Tenant
 
@@ -32,18 +33,26 @@ USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create (or bring back) the demo tenants and users. Safe to run again."
+    help = (
+        "Create (or bring back) the demo: tenants, users, customers, keys and their traffic. "
+        "Safe to run again."
+    )
 
     @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
-        # Through the services, as every other writer: events, and published key state.
+        # Through the services, as every other writer: events, and published key state. What
+        # is created is dated back (`as_of`), so that its events, its keys' lives and their
+        # traffic tell one story; what exists already is left as it is.
+        self.now = timezone.now()
+        self.start = self.now - timedelta(days=DEMO_AGE_DAYS)
         tenants = {}
         for slug, name, enabled in TENANTS:
             tenant = Tenant.objects.filter(slug=slug).first()
             if tenant is None:
-                tenant = services.tenant_create(
-                    name=name, slug=slug, api_keys_enabled=enabled, via=VIA
-                )
+                with as_of(self.start):  # the demo's first moment
+                    tenant = services.tenant_create(
+                        name=name, slug=slug, api_keys_enabled=enabled, via=VIA
+                    )
             else:
                 tenant = services.tenant_rename(tenant=tenant, name=name, actor=None, via=VIA)
                 tenant = services.tenant_set_active(tenant=tenant, active=True, actor=None, via=VIA)
@@ -54,7 +63,7 @@ class Command(BaseCommand):
         for email, superuser, memberships in USERS:
             user = User.objects.filter(email=email).first()
             if user is None:
-                user = User(email=email)
+                user = User(email=email, date_joined=self.start + timedelta(hours=1))
             user.is_active = True
             user.is_superuser = user.is_staff = superuser
             if not user.check_password(DEMO_PASSWORD):
@@ -63,19 +72,20 @@ class Command(BaseCommand):
             for slug, admin, developer in memberships:
                 membership = Membership.objects.filter(user=user, tenant=tenants[slug]).first()
                 if membership is None:
-                    services.member_add(
-                        tenant=tenants[slug],
-                        email=email,
-                        is_admin=admin,
-                        is_developer=developer,
-                        actor=None,
-                    )
+                    with as_of(self.start + timedelta(hours=1)):
+                        services.member_add(
+                            tenant=tenants[slug],
+                            email=email,
+                            is_admin=admin,
+                            is_developer=developer,
+                            actor=None,
+                        )
                 else:
                     services.member_set_roles(
                         membership=membership, is_admin=admin, is_developer=developer, actor=None
                     )
-        self._seed_keys(tenants["acme"])
         self._seed_customers(tenants["acme"])
+        self._seed_keys(tenants["acme"])
         self._seed_traffic(tenants["acme"])
         self._seed_service_keys()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
@@ -90,63 +100,48 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<20} {what}")
 
     def _seed_keys(self, tenant: Tenant) -> None:
-        """A handful of acme keys in every state. Their secrets are thrown away."""
+        """The acme keys of DEMO_KEYS, each created, disabled or revoked on its day (their
+        secrets are thrown away, so no real request can ever use them)."""
         developer = Membership.objects.get(tenant=tenant, user__email="dev@acme.test")
         admin = Membership.objects.get(tenant=tenant, user__email="admin@acme.test")
-        soon = today() + timedelta(days=3)
-        keys = [
-            ("Main Website Integration", "production", ["customers:read", "customers:write"], 90),
-            ("Staging sync", "staging", [s.value for s in Scope], 180),
-            ("Telemetry collector", "development", ["telemetry:write"], 60),
-            ("Reporting dashboard", "production", ["usage:read"], None),
-            ("Old billing export", "production", ["licenses:manage", "usage:read"], 30),
-            ("Legacy import", "staging", ["customers:write"], 30),
-        ]
-        for name, environment, scopes, days in keys:
-            if ApiKey.objects.filter(tenant=tenant, owner=developer.user, name=name).exists():
+        for spec in DEMO_KEYS:
+            if ApiKey.objects.filter(tenant=tenant, owner=developer.user, name=spec.name).exists():
                 continue
-            key, _ = key_services.api_key_create(
-                membership=developer,
-                name=name,
-                environment=environment,
-                scopes=scopes,
-                expires_on=soon if days is None else today() + timedelta(days=days),
+            created = self.now - timedelta(days=spec.created_days_ago)
+            scope = Customer.objects.filter(
+                tenant=tenant, environment=spec.environment, name__in=spec.customers
             )
-            if name == "Telemetry collector":
-                key_services.api_key_disable(key=key, membership=developer)
-            elif name == "Old billing export":
-                key_services.api_key_revoke(key=key, membership=admin)
-            elif name == "Legacy import":
-                # Expired: the policy refuses past dates, so move it there directly.
-                ApiKey.objects.filter(pk=key.pk).update(expires_on=today() - timedelta(days=5))
-                keys_changed.send(ApiKey, key_ids=[key.key_id])
+            with as_of(created):
+                key, _ = key_services.api_key_create(
+                    membership=developer,
+                    name=spec.name,
+                    description=spec.description,
+                    environment=spec.environment,
+                    scopes=spec.scopes,
+                    expires_on=created.date() + timedelta(days=spec.lasts_days),
+                    customer_scope=[c.public_id for c in scope],
+                )
+            if spec.disabled_days_ago is not None:
+                with as_of(self.now - timedelta(days=spec.disabled_days_ago)):
+                    key_services.api_key_disable(key=key, membership=developer)
+            if spec.revoked_days_ago is not None:
+                with as_of(self.now - timedelta(days=spec.revoked_days_ago)):
+                    key_services.api_key_revoke(key=key, membership=admin)
 
     def _seed_customers(self, tenant: Tenant) -> None:
-        """Customers with licences and 60 days of seat usage in production and staging."""
+        """Customers (since the demo began) with licences and 60 days of seat usage."""
 
         rng = random.Random(7)  # noqa: S311 - demo data, not secrets
-        names = {
-            "production": [
-                "Initech",
-                "Hooli",
-                "Umbrella Health",
-                "Stark Logistics",
-                "Wayne Foods",
-                "Soylent Labs",
-                "Cyberdyne Systems",
-                "Vandelay Imports",
-            ],
-            "staging": ["Test Customer A", "Test Customer B", "Sandbox Org"],
-        }
-        today = timezone.now().date()
-        for environment, customer_names in names.items():
+        today = self.now.date()
+        for environment, customer_names in DEMO_CUSTOMERS.items():
             for n, name in enumerate(customer_names):
-                customer, created = Customer.objects.get_or_create(
-                    tenant=tenant,
-                    environment=environment,
-                    external_id=f"crm-{environment[:3]}-{1000 + n}",
-                    defaults={"name": name},
-                )
+                with as_of(self.start + timedelta(days=1)):
+                    customer, created = Customer.objects.get_or_create(
+                        tenant=tenant,
+                        environment=environment,
+                        external_id=f"crm-{environment[:3]}-{1000 + n}",
+                        defaults={"name": name},
+                    )
                 seats = rng.choice([10, 25, 50, 100, 250])
                 License.objects.get_or_create(
                     customer=customer,
@@ -173,62 +168,50 @@ class Command(BaseCommand):
                 )
 
     def _seed_traffic(self, tenant: Tenant) -> None:
-        """30 days of request counts and a week of request log for the active demo keys."""
-
-        if RequestLog.objects.filter(tenant=tenant).exists():
-            return
-        rng = random.Random(11)  # noqa: S311 - demo data, not secrets
-        now = timezone.now()
-        paths = ["/me", "/customers", "/usage", "/telemetry"]
-        logs, counts = [], []
-        for key in ApiKey.objects.filter(tenant=tenant, revoked_at__isnull=True):
-            base = rng.randint(40, 400)
-            for day in range(30):
-                counts.append(
-                    KeyUsageDay(
-                        tenant=tenant,
-                        key_id=key.key_id,
-                        day=(now - timedelta(days=day)).date(),
-                        requests=max(0, base + rng.randint(-30, 30)),
-                    )
-                )
-            for _ in range(40):
-                status = rng.choices([200, 201, 401, 403, 404, 422, 429], [70, 5, 5, 5, 5, 5, 5])[0]
-                logs.append(
-                    RequestLog(
-                        created_at=now - timedelta(minutes=rng.randint(1, 7 * 24 * 60)),
-                        tenant=tenant,
-                        key_id=key.key_id,
-                        environment=key.environment,
-                        method="POST" if status == 201 else "GET",
-                        path=f"/api/{key.environment}/v1{rng.choice(paths)}",
-                        status=status,
-                        latency_ms=round(rng.uniform(1.5, 25), 2),
-                        client_ip=f"203.0.113.{rng.randint(1, 254)}",
-                    )
-                )
-        KeyUsageDay.objects.bulk_create(counts, ignore_conflicts=True)
-        RequestLog.objects.bulk_create(logs)
+        """Each demo key's requests, from its creation to the moment it stopped working (the
+        API logs no request of a revoked, expired or disabled key: it never learns whose it
+        is), written as the API writes its batches: the log, the daily counts by status class
+        and the last-used time come from the same rows, so they agree. Every request is
+        logged (no sampling). A key whose traffic is there already keeps it, unless it
+        contradicts the key (an older demo's): then it is written again."""
+        developer = User.objects.get(email="dev@acme.test")
+        for spec in DEMO_KEYS:
+            key = ApiKey.objects.filter(tenant=tenant, owner=developer, name=spec.name).first()
+            if key is None:
+                continue
+            logs = RequestLog.objects.filter(tenant=tenant, key_id=key.key_id)
+            counts = KeyUsageDay.objects.filter(tenant=tenant, key_id=key.key_id)
+            if logs.exists() or counts.exists():
+                if agrees(key, logs, counts):
+                    continue
+                logs.delete()
+                counts.delete()
+                ApiKey.objects.filter(pk=key.pk).update(last_used_at=None)
+            customers = Customer.objects.filter(tenant=tenant, environment=key.environment)
+            if key.customer_scope:
+                customers = customers.filter(public_id__in=key.customer_scope)
+            ids = sorted(customers.values_list("public_id", flat=True))
+            usage.write_now(requests(spec, key, ids, self.now))
 
     def _seed_service_keys(self) -> None:
-        """One active, one revoked and one expired service key (secrets thrown away)."""
+        """One active, one revoked and one expired service key (secrets thrown away), made
+        when the demo began. None has called the system API: none has been used."""
         root = User.objects.get(email="root@keyward.test")
-        for name, description in [
-            ("inventory-service", "Reads tenants to provision inventory."),
-            ("erp-sync", "Nightly ERP synchronisation (replaced)."),
-            ("legacy-billing", "Old billing bridge."),
+        made = self.start + timedelta(days=2)
+        for name, description, lasts_days in [
+            ("inventory-service", "Reads tenants to provision inventory.", 270),
+            ("erp-sync", "Nightly ERP synchronisation (replaced).", 270),
+            ("legacy-billing", "Old billing bridge.", DEMO_AGE_DAYS - 2 - 3),  # expired 3 days ago
         ]:
             if ServiceApiKey.objects.filter(service_name=name).exists():
                 continue
-            key, _ = key_services.service_key_create(
-                service_name=name,
-                description=description,
-                expires_on=today() + timedelta(days=180),
-                actor=root,
-            )
-            if name == "erp-sync":
-                key_services.service_key_revoke(key=key, actor=root)
-            elif name == "legacy-billing":
-                ServiceApiKey.objects.filter(pk=key.pk).update(
-                    expires_on=today() - timedelta(days=3)
+            with as_of(made):
+                key, _ = key_services.service_key_create(
+                    service_name=name,
+                    description=description,
+                    expires_on=made.date() + timedelta(days=lasts_days),
+                    actor=root,
                 )
+            if name == "erp-sync":
+                with as_of(self.now - timedelta(days=20)):
+                    key_services.service_key_revoke(key=key, actor=root)
