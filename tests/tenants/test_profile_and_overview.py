@@ -31,7 +31,7 @@ def test_a_plain_member_sees_every_missing_requirement_and_the_admins_to_ask(
     MembershipFactory(tenant=acme, user=UserFactory(email="second@acme.test"), is_admin=True)
     page = client_for(member).get(PROFILE).content.decode()
     assert "You cannot generate API keys yet." in page
-    assert "2 of three requirements are missing" in page
+    assert "Two of the three requirements are missing" in page
     assert _requirements(page) == {
         "A licence": "Missing",
         "The developer role": "Missing",
@@ -49,7 +49,7 @@ def test_a_plain_member_sees_every_missing_requirement_and_the_admins_to_ask(
 def test_a_developer_without_a_licence_is_told_exactly_that(acme, admin, developer, client_for):
     Membership.objects.filter(user=developer).update(has_license=False)
     page = client_for(developer).get(PROFILE).content.decode()
-    assert "One of three requirements is missing" in page
+    assert "One of the three requirements is missing" in page
     assert _requirements(page) == {
         "A licence": "Missing",
         "The developer role": "Done",
@@ -71,7 +71,7 @@ def test_an_admin_who_is_not_a_developer_gets_links_to_fix_it_themselves(acme, a
     acme.settings.api_keys_enabled = False
     acme.settings.save()
     page = admin_client.get(PROFILE).content.decode()
-    assert "3 of three requirements are missing" in page
+    assert "All three requirements are missing" in page
     members, settings = (
         reverse(f"{n}", args=["acme"]) for n in ("tenants:members", "apikeys:settings")
     )
