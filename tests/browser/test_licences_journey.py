@@ -129,3 +129,28 @@ def test_the_admins_overview_has_api_keys_and_settings_cards(page, acme, admin, 
     keys.get_by_role("link", name="Open the API keys console").click()
     expect(page).to_have_url(f"{page.url.split('/t/')[0]}/t/acme/keys/")
     assert page.console_watch.errors == []
+
+
+def test_the_system_admin_sets_licences_and_cannot_go_below_those_assigned(
+    page, acme, admin, developer, root
+):
+    page.goto("/system/")
+    page.get_by_label("Email address").fill("root@keyward.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/system/tenants/tenant/{acme.pk}/change/")
+    field = page.get_by_label("User licences:")
+    expect(field).to_have_value("10")
+    field.fill("0")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(
+        page.get_by_text("1 licence is assigned in this tenant: keep at least 1")
+    ).to_be_visible()
+    _screenshots(page, "system-tenant-licences")
+    page.get_by_label("User licences:").fill("3")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_text("was changed successfully")).to_be_visible()
+    acme.refresh_from_db()
+    assert acme.user_licenses == 3
+    assert Event.objects.filter(action=Event.Action.TENANT_LICENSES_CHANGED).count() == 1
+    assert page.console_watch.csp_violations() == []
