@@ -65,6 +65,8 @@ def test_seed_003s_path_from_the_user_menu_to_a_new_key(page, acme, admin, devel
     sign_in(page, "dev@acme.test", PASSWORD)
     # "Click your profile in the top right corner and select Profile settings."
     page.get_by_label("Account menu").click()
+    expect(page.get_by_role("link", name="Profile settings")).to_be_visible()
+    _screenshots(page, "usermenu-profile-settings")
     page.get_by_role("link", name="Profile settings").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Profile")
     # "Select API keys."
