@@ -2,8 +2,12 @@
 
 from django.dispatch import receiver
 
+from apikeys.selectors import key_status_counts
 from apikeys.services import revoke_keys_of_member
+from tenants.selectors import register_key_counter
 from tenants.signals import member_leaving
+
+register_key_counter(key_status_counts)  # the Overview's API keys card
 
 
 @receiver(member_leaving)

@@ -1,10 +1,10 @@
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apikeys.models import STATUS_CLASSES, ApiKey, KeyUsageDay, RequestLog
-from tenants.models import Event, Membership
+from apikeys.models import STATUS_CLASSES, ApiKey, KeyUsageDay, RequestLog, Status
+from tenants.models import Event, Membership, Tenant
 
 
 def api_key_list(*, membership: Membership) -> QuerySet[ApiKey]:
@@ -46,3 +46,15 @@ def request_log_list(*, membership: Membership) -> QuerySet[RequestLog]:
         own = ApiKey.objects.filter(tenant=membership.tenant, owner_id=membership.user_id)
         logs = logs.filter(key_id__in=own.values("key_id"))
     return logs.order_by("-created_at", "-id")
+
+
+def key_status_counts(tenant: Tenant) -> dict[str, int]:
+    """The tenant's keys by status, in one query (the Overview's API keys card)."""
+    keys = ApiKey.objects.filter(tenant=tenant)
+    return keys.aggregate(
+        total=Count("pk"),
+        **{
+            status.value: Count("pk", filter=Q(pk__in=keys.with_status(status).values("pk")))
+            for status in Status
+        },
+    )

@@ -142,6 +142,12 @@ def api_key_create(
         raise ValidationError(
             "API keys are disabled for this tenant. A tenant admin can enable them in Settings."
         )
+    if not membership.has_license:
+        # Checked on the locked row: a licence taken back a moment ago counts.
+        raise ValidationError(
+            "You need a licence to generate API keys, and you have none in this tenant. "
+            "A tenant admin can assign you one on the Members page."
+        )
 
     errors = _check_name_and_description(name, description)
     scope_list = sorted(set(scopes))

@@ -13,6 +13,7 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from tenants import services
 from tenants.models import Event, Membership, Tenant, TenantSettings
+from tenants.selectors import licenses_assigned
 from web.http import client_ip
 
 VIA = "system admin"
@@ -66,12 +67,41 @@ class MembershipInline(admin.TabularInline):
     form = MembershipInlineForm
     formset = MembershipFormSet
     extra = 1
+    # Licences are assigned by the tenant's admins, on its Members page.
+    readonly_fields = ("has_license",)
     autocomplete_fields = ("user",)
+
+
+class TenantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ("name", "slug", "is_active", "user_licenses")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty: none for a new tenant, unchanged for an existing one.
+        self.fields["user_licenses"].required = False
+
+    def clean_user_licenses(self) -> int:
+        count = self.cleaned_data["user_licenses"]
+        if count is None:
+            return self.instance.user_licenses if self.instance.pk is not None else 0
+        if self.instance.pk is not None:
+            assigned = licenses_assigned(tenant=self.instance)
+            if count < assigned:
+                # The service refuses it too; said here, it is a field error, not a crash.
+                raise ValidationError(
+                    f"{assigned} licence{'s are' if assigned != 1 else ' is'} assigned in this "
+                    f"tenant: keep at least {assigned}, or have a tenant admin unassign "
+                    f"{assigned - count} on the Members page first."
+                )
+        return count
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "is_active", "created_at")
+    form = TenantAdminForm
+    list_display = ("name", "slug", "is_active", "user_licenses", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -93,7 +123,11 @@ class TenantAdmin(admin.ModelAdmin):
         actor, ip = request.user, client_ip(request)
         if not change:
             tenant = services.tenant_create(
-                name=form.cleaned_data["name"], slug=form.cleaned_data["slug"], actor=actor, via=VIA
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                user_licenses=form.cleaned_data.get("user_licenses", 0),
+                actor=actor,
+                via=VIA,
             )
             if not form.cleaned_data.get("is_active", True):
                 services.tenant_set_active(
@@ -102,6 +136,7 @@ class TenantAdmin(admin.ModelAdmin):
             obj.pk = tenant.pk
             obj.created_at = tenant.created_at
             obj.is_active = form.cleaned_data.get("is_active", True)
+            obj.user_licenses = tenant.user_licenses
             return
         current = Tenant.objects.get(pk=obj.pk)
         if "name" in form.changed_data:
@@ -111,6 +146,10 @@ class TenantAdmin(admin.ModelAdmin):
         if "is_active" in form.changed_data:
             services.tenant_set_active(
                 tenant=current, active=obj.is_active, actor=actor, ip_address=ip, via=VIA
+            )
+        if "user_licenses" in form.changed_data:
+            services.tenant_set_user_licenses(
+                tenant=current, count=obj.user_licenses, actor=actor, ip_address=ip, via=VIA
             )
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
@@ -184,8 +223,9 @@ class MembershipAdminForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     form = MembershipAdminForm
-    list_display = ("user", "tenant", "is_admin", "is_developer", "created_at")
-    list_filter = ("tenant", "is_admin", "is_developer")
+    list_display = ("user", "tenant", "is_admin", "is_developer", "has_license", "created_at")
+    list_filter = ("tenant", "is_admin", "is_developer", "has_license")
+    readonly_fields = ("has_license",)
     search_fields = ("user__email", "tenant__name", "tenant__slug")
     autocomplete_fields = ("user", "tenant")
 

@@ -18,5 +18,11 @@ class MemberRolesForm(forms.Form):
     )
 
 
+class MemberLicenseForm(forms.Form):
+    licensed = forms.TypedChoiceField(
+        choices=[("1", "Assign"), ("0", "Unassign")], coerce=lambda value: value == "1"
+    )
+
+
 class EventSearchForm(forms.Form):
     q = forms.CharField(label="Search by key ID", max_length=64, required=False)

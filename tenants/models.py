@@ -9,6 +9,7 @@ from web.text import validate_name
 
 MAX_EXPIRATION_DAYS = 3650  # ten years: today + this is always a date
 MAX_DEFAULT_RATE_LIMIT = 100_000  # apikeys.models.MAX_RATE_LIMIT (apikeys builds on tenants)
+MAX_USER_LICENSES = 100_000
 
 
 class Tenant(models.Model):
@@ -19,10 +20,23 @@ class Tenant(models.Model):
     is_active = models.BooleanField(
         "active", default=True, help_text="An inactive tenant's portal and keys stop at once."
     )
+    user_licenses = models.PositiveIntegerField(
+        "user licences",
+        default=0,
+        validators=[MaxValueValidator(MAX_USER_LICENSES)],
+        help_text="How many members may hold a licence; only a licensed developer generates "
+        "API keys. Tenant admins assign them on the Members page.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user_licenses__lte=MAX_USER_LICENSES),
+                name="tenant_user_licenses_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -45,6 +59,8 @@ class Membership(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     is_admin = models.BooleanField("admin", default=False)
     is_developer = models.BooleanField("developer", default=False)
+    # One of the tenant's user licences (Tenant.user_licenses), assigned by a tenant admin.
+    has_license = models.BooleanField("licence", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -164,6 +180,9 @@ class Event(models.Model):
         TENANT_ACTIVATED = "tenant.activated", "Tenant activated"
         TENANT_DEACTIVATED = "tenant.deactivated", "Tenant deactivated"
         TENANT_RENAMED = "tenant.renamed", "Tenant renamed"
+        TENANT_LICENSES_CHANGED = "tenant.licenses_changed", "User licences changed"
+        LICENSE_ASSIGNED = "member.license_assigned", "Licence assigned"
+        LICENSE_UNASSIGNED = "member.license_unassigned", "Licence unassigned"
         CUSTOMER_CREATED = "customer.created", "Customer created"
         CUSTOMER_UPDATED = "customer.updated", "Customer updated"
         CUSTOMERS_IMPORTED = "customer.imported", "Customers imported"

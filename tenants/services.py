@@ -13,7 +13,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import User
-from tenants.models import Event, Membership, Tenant, TenantSettings
+from tenants.models import MAX_USER_LICENSES, Event, Membership, Tenant, TenantSettings
+from tenants.selectors import licenses_assigned
 from tenants.signals import member_leaving, tenant_changed
 
 
@@ -48,11 +49,16 @@ def tenant_create(
     name: str,
     slug: str,
     api_keys_enabled: bool = False,
+    user_licenses: int = 0,
     actor: User | None = None,
     via: str = "",
 ) -> Tenant:
-    tenant = Tenant.objects.create(name=name, slug=slug)
+    _check_user_licenses(user_licenses)
+    tenant = Tenant.objects.create(name=name, slug=slug, user_licenses=user_licenses)
     TenantSettings.objects.create(tenant=tenant, api_keys_enabled=api_keys_enabled)
+    changes: dict[str, Any] = {"via": via} if via else {}
+    if user_licenses:
+        changes["user_licenses"] = user_licenses
     event_record(
         action=Event.Action.TENANT_CREATED,
         actor=actor,
@@ -60,15 +66,16 @@ def tenant_create(
         target_type="tenant",
         target_id=slug,
         target_name=name,
-        changes={"via": via} if via else None,
+        changes=changes,
     )
     return tenant
 
 
-def _lock_tenant(tenant: Tenant) -> None:
-    # Serialises role changes within a tenant so that two admins demoting each other at
-    # once cannot leave it without an admin (a row lock on PostgreSQL).
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+def _lock_tenant(tenant: Tenant) -> Tenant:
+    # Serialises role and licence changes within a tenant so that two admins demoting each
+    # other at once cannot leave it without an admin, nor two assignments pass the number of
+    # licences (a row lock on PostgreSQL). Returns the tenant as it is now.
+    return Tenant.objects.select_for_update().get(pk=tenant.pk)
 
 
 def _other_admins_exist(membership: Membership) -> bool:
@@ -315,3 +322,83 @@ def _settings_update(
     )
     tenant_changed.send(sender=TenantSettings, tenant=tenant)
     return policy
+
+
+def _check_user_licenses(count: int) -> None:
+    if not 0 <= count <= MAX_USER_LICENSES:
+        raise ValidationError({"user_licenses": f"From 0 to {MAX_USER_LICENSES:,} user licences."})
+
+
+def _licences(count: int) -> str:
+    return f"{count} licence" if count == 1 else f"{count} licences"
+
+
+@transaction.atomic
+def tenant_set_user_licenses(
+    *, tenant: Tenant, count: int, actor: User | None, ip_address: str | None = None, via: str = ""
+) -> Tenant:
+    """Set how many user licences a tenant has (the system admin). It cannot go below the
+    number assigned: a tenant admin unassigns licences first, so nobody loses one silently."""
+    _check_user_licenses(count)
+    tenant = _lock_tenant(tenant)
+    if count == tenant.user_licenses:
+        return tenant
+    assigned = licenses_assigned(tenant=tenant)
+    if count < assigned:
+        raise ValidationError(
+            {
+                "user_licenses": f"{_licences(assigned)} of {tenant.name} are assigned: keep at "
+                f"least {assigned}, or have a tenant admin unassign {assigned - count} on the "
+                "Members page first."
+            }
+        )
+    before, tenant.user_licenses = tenant.user_licenses, count
+    tenant.save(update_fields=["user_licenses"])
+    changes: dict[str, Any] = {"user_licenses": {"before": before, "after": count}}
+    if via:
+        changes["via"] = via
+    event_record(
+        action=Event.Action.TENANT_LICENSES_CHANGED,
+        actor=actor,
+        tenant=tenant,
+        target_type="tenant",
+        target_id=tenant.slug,
+        target_name=tenant.name,
+        changes=changes,
+        ip_address=ip_address,
+    )
+    return tenant
+
+
+@transaction.atomic
+def member_set_license(
+    *, membership: Membership, licensed: bool, actor: User | None, ip_address: str | None = None
+) -> Membership:
+    """Assign one of the tenant's user licences to a member, or take it back. A licence is
+    what lets a developer generate keys; taking it back leaves their existing keys working
+    (as losing the developer role does): revoke them separately if they must stop."""
+    tenant = _lock_tenant(membership.tenant)
+    membership.refresh_from_db()
+    if membership.has_license == licensed:
+        return membership
+    if licensed:
+        assigned = licenses_assigned(tenant=tenant)
+        if assigned >= tenant.user_licenses:
+            raise ValidationError(
+                f"All {_licences(tenant.user_licenses)} of {tenant.name} are assigned: "
+                "unassign one first, or ask the system admin for more."
+                if tenant.user_licenses
+                else f"{tenant.name} has no user licences yet: the system admin sets how many."
+            )
+    membership.has_license = licensed
+    membership.save(update_fields=["has_license"])
+    event_record(
+        action=Event.Action.LICENSE_ASSIGNED if licensed else Event.Action.LICENSE_UNASSIGNED,
+        actor=actor,
+        tenant=tenant,
+        target_type="member",
+        target_id=str(membership.user_id),
+        target_name=membership.user.email,
+        ip_address=ip_address,
+    )
+    return membership

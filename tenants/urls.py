@@ -9,6 +9,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/add/", views.member_add, name="member_add"),
     path("members/<int:member_id>/roles/", views.member_roles, name="member_roles"),
+    path("members/<int:member_id>/licence/", views.member_license, name="member_license"),
     path("members/<int:member_id>/remove/", views.member_remove, name="member_remove"),
     path("events/", views.events, name="events"),
 ]

@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from tenants import selectors, services
 from tenants.access import get_member_for_admin, tenant_view
-from tenants.forms import EventSearchForm, MemberAddForm, MemberRolesForm
+from tenants.forms import EventSearchForm, MemberAddForm, MemberLicenseForm, MemberRolesForm
 from tenants.models import Membership, Role
 from web.htmx import HtmxHttpRequest, announce_and_close, render_page
 from web.http import client_ip
@@ -35,13 +35,17 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @tenant_view()
 def tenant_home(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
-    return render(request, "tenants/home.html", {})
+    return render(request, "tenants/home.html", selectors.overview(membership=membership))
 
 
 def _members_context(membership: Membership, form: MemberAddForm | None = None) -> dict:
+    members = list(selectors.member_list(membership=membership))
+    assigned = sum(m.has_license for m in members)
     return {
-        "members": selectors.member_list(membership=membership),
+        "members": members,
         "form": form or MemberAddForm(),
+        "licenses_assigned": assigned,
+        "licenses_left": max(membership.tenant.user_licenses - assigned, 0),
     }
 
 
@@ -112,6 +116,32 @@ def member_roles(request: HtmxHttpRequest, membership: Membership, member_id: in
             auto_id="roles_%s",
         )
     return render(request, "tenants/member_roles.html", {"member": member, "form": form})
+
+
+@require_POST
+@tenant_view(Role.ADMIN)
+def member_license(
+    request: HtmxHttpRequest, membership: Membership, member_id: int
+) -> HttpResponse:
+    """Assign a licence to a member, or take it back: one click in the members table, which
+    comes back redrawn (the count, and every row's button)."""
+    member = get_member_for_admin(membership, member_id)
+    form = MemberLicenseForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose to assign or to unassign the licence.", status=400)
+    licensed = form.cleaned_data["licensed"]
+    try:
+        services.member_set_license(
+            membership=member, licensed=licensed, actor=request.user, ip_address=client_ip(request)
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        done = "now holds a licence" if licensed else "no longer holds a licence"
+        messages.success(request, f"{member.user.email} {done}.")
+    if not request.htmx:
+        return redirect("tenants:members", slug=membership.tenant.slug)
+    return render(request, "tenants/members.html#members-table", _members_context(membership))
 
 
 @require_http_methods(["GET", "POST"])

@@ -33,6 +33,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Tenant {n}")
     slug = factory.Sequence(lambda n: f"tenant-{n}")
+    user_licenses = 10
     settings = factory.RelatedFactory(
         "tests.factories.TenantSettingsFactory", factory_related_name="tenant"
     )
@@ -52,6 +53,11 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
+    is_admin = False
+    is_developer = False
+    # A developer holds a licence unless a test says otherwise, as after the migration
+    # that introduced licences: what worked before keeps working.
+    has_license = factory.LazyAttribute(lambda membership: membership.is_developer)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):

@@ -1,5 +1,9 @@
 from django import template
 
+from tenants import selectors
+from tenants.models import Membership
+from tenants.selectors import KeyRequirements
+
 register = template.Library()
 
 
@@ -17,3 +21,9 @@ def change_summary(value: object) -> str:
     if isinstance(value, dict) and set(value) == {"before", "after"}:
         return f"{_plain(value['before'])} → {_plain(value['after'])}"
     return _plain(value)
+
+
+@register.simple_tag
+def key_requirements(membership: Membership) -> KeyRequirements:
+    """`{% key_requirements membership as requirements %}`: what generating keys needs."""
+    return selectors.key_requirements(membership=membership)

@@ -103,6 +103,12 @@ PORTAL = [
         ("GET", "POST"),
         form={"is_admin": ["on", ""], "is_developer": ["on", ""]},
     ),
+    Portal(
+        "tenants:member_license",
+        "/t/{slug}/members/{member_id}/licence/",
+        ("POST",),
+        form={"licensed": ["1", "0", "yes"]},
+    ),
     Portal("tenants:member_remove", "/t/{slug}/members/{member_id}/remove/", ("GET", "POST")),
     Portal("tenants:events", "/t/{slug}/events/", query={"q": ["", "abc"], **PAGE}),
     Portal(

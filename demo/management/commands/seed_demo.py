@@ -84,6 +84,7 @@ class Command(BaseCommand):
                     services.member_set_roles(
                         membership=membership, is_admin=admin, is_developer=developer, actor=None
                     )
+        self._seed_licenses(tenants)
         self._seed_customers(tenants["acme"])
         self._seed_keys(tenants["acme"])
         self._seed_traffic(tenants["acme"])
@@ -98,6 +99,16 @@ class Command(BaseCommand):
                 roles = [r for r, on in (("admin", admin), ("developer", developer)) if on]
                 what = f"{slug}: {', '.join(roles) or 'member, no role'}"
             self.stdout.write(f"  {email:<20} {what}")
+
+    def _seed_licenses(self, tenants: dict[str, Tenant]) -> None:
+        """User licences (seed 003): acme has 5, globex 2, and every developer holds one."""
+        for slug, count in (("acme", 5), ("globex", 2)):
+            tenant = Tenant.objects.get(pk=tenants[slug].pk)
+            services.tenant_set_user_licenses(
+                tenant=tenant, count=max(count, tenant.user_licenses), actor=None, via=VIA
+            )
+            for membership in Membership.objects.filter(tenant=tenant, is_developer=True):
+                services.member_set_license(membership=membership, licensed=True, actor=None)
 
     def _seed_keys(self, tenant: Tenant) -> None:
         """The acme keys of DEMO_KEYS, each created, disabled or revoked on its day (their
