@@ -1,7 +1,11 @@
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
 
 class SystemAdminHostMiddleware:
@@ -19,3 +23,47 @@ class SystemAdminHostMiddleware:
             if on_admin_host != admin_path:
                 raise Http404("Not served on this host")
         return self.get_response(request)
+
+
+class _ApiHandler(BaseHandler):
+    """The request handler of `/api/`: Django's, over settings.API_MIDDLEWARE (synchronous,
+    as the portal's WSGI workers are)."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed(settings.API_MIDDLEWARE):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self._view_middleware.insert(0, instance.process_view)
+            if hasattr(instance, "process_template_response"):
+                self._template_response_middleware.append(instance.process_template_response)
+            if hasattr(instance, "process_exception"):
+                self._exception_middleware.append(instance.process_exception)
+            handler = convert_exception_to_response(instance)
+        self._middleware_chain = handler
+
+
+class ApiRouteMiddleware:
+    """First in MIDDLEWARE: sends an `/api/` request down its own, shorter chain
+    (settings.API_MIDDLEWARE, then the same URLconf and views), and everything else down the
+    portal's. The API's answers get the `Content-Length` the portal's CommonMiddleware gives."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        api = _ApiHandler()
+        api.load_middleware()
+        self.api = api._middleware_chain
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        response = self.api(request)
+        if not response.streaming and "Content-Length" not in response:
+            response.headers["Content-Length"] = str(len(response.content))
+        return response

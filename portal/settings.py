@@ -139,8 +139,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
 
 MIDDLEWARE = [
-    # First: sends an API request's key check to Redis before the rest of Django runs.
-    "gateway.middleware.ApiKeyCheckMiddleware",
+    # First: an `/api/` request leaves this list here and goes through API_MIDDLEWARE.
+    "portal.middleware.ApiRouteMiddleware",
     # A NUL in the URL, a form in another charset: a 400 before anything reads them.
     "web.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -156,6 +156,18 @@ MIDDLEWARE = [
     "portal.middleware.SystemAdminHostMiddleware",
     # Last, so that a locked-out sign-in gets axes' answer.
     "axes.middleware.AxesMiddleware",
+]
+
+# What an `/api/` request passes through instead of MIDDLEWARE. A bearer-key API has no use
+# for sessions, user authentication, messages, CSRF (its views are exempt), the portal's
+# CSP, HTMX or sign-in throttling: it pays only for what protects it.
+API_MIDDLEWARE = [
+    # First: sends the key check to Redis before the rest of Django runs.
+    "gateway.middleware.ApiKeyCheckMiddleware",
+    "web.inputs.MalformedRequestMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.SystemAdminHostMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
