@@ -8,6 +8,15 @@
   // closes it with the HX-Trigger event `closeModal` after a successful write.
   var lastFocus = null;
 
+  // The CSP allows no inline style, so htmx must not carry `style` attributes over a swap
+  // (a dialog that comes back with its errors re-uses the ids of the one it replaces; an
+  // element the browser gave a style attribute would otherwise log a CSP violation).
+  if (window.htmx) {
+    htmx.config.attributesToSettle = htmx.config.attributesToSettle.filter(function (name) {
+      return name !== "style";
+    });
+  }
+
   function modalDialog() {
     return document.querySelector("#modal dialog");
   }

@@ -65,8 +65,7 @@ def test_field_errors_are_announced_in_one_alert_naming_each_field(dev_client):
     body = _create(dev_client, name="", expires_on="2020-01-01").content.decode()
     alert = re.search(r'<p class="visually-hidden" role="alert">(.*?)</p>', body, re.S).group(1)
     assert alert.startswith("2 fields to correct:")
-    assert "Name: This field is required." in alert
-    assert "Expires on: The expiry date must be in the future." in alert
+    assert alert.endswith(" Name. Expires on.")
 
 
 def test_the_quota_counts_what_the_cap_counts(dev_client, developer, acme):
