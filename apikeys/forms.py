@@ -4,12 +4,39 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
+from apikeys import services
 from apikeys.models import MAX_RATE_LIMIT, Environment, Scope, today
 from tenants.models import TenantSettings
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+def bounded_integer(
+    low: int, high: int, *, message: str, help_text: str, **kwargs
+) -> forms.IntegerField:
+    """A whole number in one range, stated once: the input's min and max, its help text and
+    every error it can give (not a number, too low, too high) say the same range."""
+    messages = {"invalid": message, "min_value": message, "max_value": message}
+    return forms.IntegerField(
+        min_value=low,
+        max_value=high,
+        error_messages=messages,
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+def rate_limit_field() -> forms.IntegerField:
+    """A key's rate limit, on create and on edit: the service's range and its message."""
+    return bounded_integer(
+        1,
+        MAX_RATE_LIMIT,
+        label="Rate limit (requests per minute)",
+        message=services.RATE_LIMIT_MESSAGE,
+        help_text=f"From 1 to {MAX_RATE_LIMIT:,} requests per minute.",
+    )
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -32,9 +59,7 @@ class ApiKeyCreateForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one permission."},
     )
-    rate_limit = forms.IntegerField(
-        label="Rate limit (requests per minute)", min_value=1, max_value=MAX_RATE_LIMIT
-    )
+    rate_limit = rate_limit_field()
     expires_on = forms.DateField(label="Expires on", required=False, widget=DateInput)
     customer_scope = forms.CharField(
         label="Limit to customers",
@@ -48,8 +73,29 @@ class ApiKeyCreateForm(forms.Form):
         raw = self.cleaned_data["customer_scope"].replace("\n", ",")
         return [part.strip() for part in raw.split(",") if part.strip()]
 
+    def clean(self) -> dict:
+        """The service's checks of every field the form could read, so that all field errors
+        show at once (a too-long description no longer hides a past expiry date)."""
+        data = super().clean()
+        errors = services.api_key_field_errors(
+            tenant=self.policy.tenant,
+            policy=self.policy,
+            name=data.get("name", ""),
+            description=data.get("description", ""),
+            environment=data.get("environment", ""),
+            scopes=data.get("scopes", ()),
+            rate_limit=data.get("rate_limit") or self.policy.default_rate_limit,
+            expires_on=data.get("expires_on"),
+            customer_scope=data.get("customer_scope", ()),
+        )
+        for field, message in errors.items():
+            if field not in self.errors:
+                self.add_error(field, message)
+        return data
+
     def __init__(self, *args, policy: TenantSettings, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.policy = policy
         self.fields["rate_limit"].initial = policy.default_rate_limit
         expires = self.fields["expires_on"]
         expires.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
@@ -68,6 +114,8 @@ class ApiKeyCreateForm(forms.Form):
 
 
 class ApiKeyEditForm(forms.Form):
+    """A key's settings that its owner can change later: name, description, rate limit."""
+
     name = forms.CharField(label="Name", max_length=100)
     description = forms.CharField(
         label="Description",
@@ -75,6 +123,7 @@ class ApiKeyEditForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    rate_limit = rate_limit_field()
 
 
 GRACE_CHOICES = [
@@ -103,6 +152,15 @@ class ApiKeyRollForm(forms.Form):
         return timezone.now() + GRACE[self.cleaned_data["grace"]]
 
 
+# What each bounded setting's help text says after its range.
+SETTINGS_HELP = {
+    "max_expiration_days": "days (ten years at most). Applies to new keys only. "
+    "Leave empty for no maximum.",
+    "max_keys_per_user": "keys. Creating a key beyond it is refused.",
+    "default_rate_limit": "requests per minute, for new keys.",
+}
+
+
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = TenantSettings
@@ -115,13 +173,24 @@ class TenantSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # The inputs' min and max are the model's validators: what the server enforces.
-        for name, field in self.fields.items():
-            for validator in TenantSettings._meta.get_field(name).validators:
-                if isinstance(validator, MinValueValidator):
-                    field.widget.attrs["min"] = validator.limit_value
-                elif isinstance(validator, MaxValueValidator):
-                    field.widget.attrs["max"] = validator.limit_value
+        # One range per number, the model's validators (what the server enforces): the same
+        # in the input's min and max, the help text and every error message.
+        for name, suffix in SETTINGS_HELP.items():
+            model_field = TenantSettings._meta.get_field(name)
+            low = next(
+                v.limit_value for v in model_field.validators if isinstance(v, MinValueValidator)
+            )
+            high = next(
+                v.limit_value for v in model_field.validators if isinstance(v, MaxValueValidator)
+            )
+            self.fields[name] = bounded_integer(
+                low,
+                high,
+                label=self.fields[name].label,
+                required=self.fields[name].required,
+                message=f"Enter a whole number from {low:,} to {high:,}.",
+                help_text=f"From {low:,} to {high:,} {suffix}",
+            )
 
 
 STATUS_FILTERS = [

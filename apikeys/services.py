@@ -111,6 +111,76 @@ def _check_membership(key: ApiKey, membership: Membership) -> None:
         raise PermissionDenied("The key belongs to another tenant.")
 
 
+RATE_LIMIT_MESSAGE = (
+    f"The rate limit is a whole number from 1 to {MAX_RATE_LIMIT:,} requests per minute."
+)
+
+
+def rate_limit_error(rate_limit: int) -> str | None:
+    """The one range of a key's rate limit, on create and on edit (forms echo it)."""
+    if not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        return RATE_LIMIT_MESSAGE
+    return None
+
+
+def keys_held(*, tenant: Tenant, user_id: int) -> int:
+    """What counts against the per-user maximum: the user's keys in the tenant not revoked."""
+    return ApiKey.objects.filter(tenant=tenant, owner_id=user_id).not_revoked().count()
+
+
+def key_cap_message(policy: TenantSettings) -> str:
+    return (
+        f"You have reached this tenant's maximum of {policy.max_keys_per_user} API keys "
+        "per user. Revoke or delete a key first."
+    )
+
+
+def api_key_field_errors(
+    *,
+    tenant: Tenant,
+    policy: TenantSettings,
+    name: str,
+    description: str,
+    environment: str,
+    scopes: Iterable[str],
+    rate_limit: int,
+    expires_on: date | None,
+    customer_scope: Iterable[str] = (),
+) -> dict[str, str]:
+    """Every field error of a new key at once (no write): the create form shows them all
+    together, and `api_key_create` refuses on any of them."""
+    errors = _check_name_and_description(name, description)
+    scope_list = sorted(set(scopes))
+    if not scope_list:
+        errors["scopes"] = "Choose at least one permission."
+    elif any(scope not in Scope.values for scope in scope_list):
+        errors["scopes"] = "Choose permissions from the list."
+    if environment not in Environment.values:
+        errors["environment"] = "Choose production, staging or development."
+    if (message := rate_limit_error(rate_limit)) is not None:
+        errors["rate_limit"] = message
+    if expires_on is not None:
+        if expires_on <= today():
+            errors["expires_on"] = "The expiry date must be in the future."
+        elif policy.max_expiration_days and expires_on > today() + timedelta(
+            days=policy.max_expiration_days
+        ):
+            errors["expires_on"] = (
+                f"This tenant allows keys to last at most {policy.max_expiration_days} days "
+                f"(until {today() + timedelta(days=policy.max_expiration_days):%Y-%m-%d})."
+            )
+    elif policy.max_expiration_days:
+        errors["expires_on"] = (
+            f"This tenant requires an expiry date within {policy.max_expiration_days} days."
+        )
+    customer_ids = sorted(set(customer_scope))
+    if customer_ids and "environment" not in errors:
+        found = _count_customers(tenant, environment, customer_ids)
+        if found != len(customer_ids):
+            errors["customer_scope"] = "Choose customers of this tenant in the key's environment."
+    return errors
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -149,46 +219,26 @@ def api_key_create(
             "A tenant admin can assign you one on the Members page."
         )
 
-    errors = _check_name_and_description(name, description)
-    scope_list = sorted(set(scopes))
-    if not scope_list:
-        errors["scopes"] = "Choose at least one permission."
-    elif any(scope not in Scope.values for scope in scope_list):
-        errors["scopes"] = "Choose permissions from the list."
-    if environment not in Environment.values:
-        errors["environment"] = "Choose production, staging or development."
     if rate_limit is None:
         rate_limit = policy.default_rate_limit
-    if not 1 <= rate_limit <= MAX_RATE_LIMIT:
-        errors["rate_limit"] = f"The rate limit must be between 1 and {MAX_RATE_LIMIT:,}."
-    if expires_on is not None:
-        if expires_on <= today():
-            errors["expires_on"] = "The expiry date must be in the future."
-        elif policy.max_expiration_days and expires_on > today() + timedelta(
-            days=policy.max_expiration_days
-        ):
-            errors["expires_on"] = (
-                f"This tenant allows keys to last at most {policy.max_expiration_days} days "
-                f"(until {today() + timedelta(days=policy.max_expiration_days):%Y-%m-%d})."
-            )
-    elif policy.max_expiration_days:
-        errors["expires_on"] = (
-            f"This tenant requires an expiry date within {policy.max_expiration_days} days."
-        )
-    customer_ids = sorted(set(customer_scope))
-    if customer_ids and "environment" not in errors:
-        found = _count_customers(tenant, environment, customer_ids)
-        if found != len(customer_ids):
-            errors["customer_scope"] = "Choose customers of this tenant in the key's environment."
+    errors = api_key_field_errors(
+        tenant=tenant,
+        policy=policy,
+        name=name,
+        description=description,
+        environment=environment,
+        scopes=scopes,
+        rate_limit=rate_limit,
+        expires_on=expires_on,
+        customer_scope=customer_scope,
+    )
     if errors:
         raise ValidationError(errors)
+    scope_list = sorted(set(scopes))
+    customer_ids = sorted(set(customer_scope))
 
-    owned = ApiKey.objects.filter(tenant=tenant, owner_id=membership.user_id).not_revoked()
-    if owned.count() >= policy.max_keys_per_user:
-        raise ValidationError(
-            f"You have reached this tenant's maximum of {policy.max_keys_per_user} API keys "
-            "per user. Revoke or delete a key first."
-        )
+    if keys_held(tenant=tenant, user_id=membership.user_id) >= policy.max_keys_per_user:
+        raise ValidationError(key_cap_message(policy))
 
     prefix = Environment(environment).key_prefix
     secret = keyformat.generate(prefix)
@@ -227,14 +277,18 @@ def api_key_update(
     membership: Membership,
     name: str,
     description: str,
+    rate_limit: int | None = None,
     ip_address: str | None = None,
 ) -> ApiKey:
-    """Rename a key or edit its description (the owner only)."""
+    """Edit a key's settings (the owner only): its name, its description and its rate limit
+    (within the range a new key has). The gateway enforces a new limit from the next request."""
     _check_membership(key, membership)
     _require_owner(key, membership)
     key = _lock(key)
     _require_not_revoked(key)
     errors = _check_name_and_description(name, description)
+    if rate_limit is not None and (message := rate_limit_error(rate_limit)) is not None:
+        errors["rate_limit"] = message
     if errors:
         raise ValidationError(errors)
     changes = {}
@@ -242,12 +296,18 @@ def api_key_update(
         changes["name"] = {"before": key.name, "after": name.strip()}
     if description != key.description:
         changes["description"] = {"before": key.description, "after": description}
+    if rate_limit is not None and rate_limit != key.rate_limit:
+        changes["rate_limit"] = {"before": key.rate_limit, "after": rate_limit}
     if not changes:
         return key
     key.name = name.strip()
     key.description = description
-    key.save(update_fields=["name", "description", "updated_at"])
-    _record(key, Event.Action.KEY_RENAMED, membership.user, ip_address, changes)
+    if rate_limit is not None:
+        key.rate_limit = rate_limit
+    key.save(update_fields=["name", "description", "rate_limit", "updated_at"])
+    # A new rate limit is a change of settings; a new name or description alone, a rename.
+    action = Event.Action.KEY_UPDATED if "rate_limit" in changes else Event.Action.KEY_RENAMED
+    _record(key, action, membership.user, ip_address, changes)
     keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key
 

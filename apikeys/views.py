@@ -146,7 +146,13 @@ def key_create(request: HtmxHttpRequest, membership: Membership) -> HttpResponse
             _add_errors(form, exc)
         else:
             return _secret_response(request, key, secret, "API key created")
-    return render(request, "apikeys/key_create.html", {"form": form, "policy": policy})
+    context = {
+        "form": form,
+        "policy": policy,
+        "held": services.keys_held(tenant=membership.tenant, user_id=membership.user_id),
+        "cap_message": services.key_cap_message(policy),
+    }
+    return render(request, "apikeys/key_create.html", context)
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -293,7 +299,7 @@ def key_edit(request: HtmxHttpRequest, membership: Membership, key_id: str) -> H
         form = ApiKeyEditForm(request.POST, auto_id="edit_%s")
         if form.is_valid():
             try:
-                services.api_key_update(
+                key = services.api_key_update(
                     key=key,
                     membership=membership,
                     ip_address=client_ip(request),
@@ -302,12 +308,11 @@ def key_edit(request: HtmxHttpRequest, membership: Membership, key_id: str) -> H
             except ValidationError as exc:
                 _add_errors(form, exc)
             else:
-                messages.success(request, "The key was saved.")
+                messages.success(request, f"The settings of {key.name} were saved.")
                 return _key_changed(request, membership, key, deleted=False)
     else:
-        form = ApiKeyEditForm(
-            initial={"name": key.name, "description": key.description}, auto_id="edit_%s"
-        )
+        initial = {"name": key.name, "description": key.description, "rate_limit": key.rate_limit}
+        form = ApiKeyEditForm(initial=initial, auto_id="edit_%s")
     return render(request, "apikeys/key_edit.html", {"key": key, "form": form})
 
 
@@ -447,10 +452,19 @@ def _provider_context(request: HtmxHttpRequest, membership: Membership, active) 
 
 
 @never_cache
-@require_POST
+@require_http_methods(["GET", "POST"])
 @tenant_view(Role.ADMIN)
 def provider_generate(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
-    """The one response that carries the private key."""
+    """The one response that carries the private key. While a key is active, generating
+    revokes it: that needs a confirmation naming it (`replaces=<its kid>`), so a stray POST,
+    or a confirmation given for a key another admin has since replaced, changes nothing."""
+    active = ProviderKey.objects.filter(tenant=membership.tenant, revoked_at__isnull=True).first()
+    if request.method == "GET" and active is None:
+        return redirect("apikeys:provider", slug=membership.tenant.slug)
+    if active is not None and (
+        request.method == "GET" or request.POST.get("replaces") != active.kid
+    ):
+        return render(request, "apikeys/provider_generate.html", {"active": active})
     key, private_pem = provider.provider_key_generate(
         membership=membership, ip_address=client_ip(request)
     )

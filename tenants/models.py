@@ -164,6 +164,7 @@ class Event(models.Model):
         SETTINGS_CHANGED = "settings.changed", "Settings changed"
         KEY_CREATED = "key.created", "Key created"
         KEY_RENAMED = "key.renamed", "Key renamed"
+        KEY_UPDATED = "key.updated", "Key settings changed"
         KEY_DISABLED = "key.disabled", "Key disabled"
         KEY_ENABLED = "key.enabled", "Key enabled"
         KEY_REGENERATED = "key.regenerated", "Key regenerated"

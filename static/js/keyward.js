@@ -8,15 +8,76 @@
   // closes it with the HX-Trigger event `closeModal` after a successful write.
   var lastFocus = null;
 
+  // The CSP allows no inline style, so htmx must not carry `style` attributes over a swap
+  // (a dialog that comes back with its errors re-uses the ids of the one it replaces; an
+  // element the browser gave a style attribute would otherwise log a CSP violation).
+  if (window.htmx) {
+    htmx.config.attributesToSettle = htmx.config.attributesToSettle.filter(function (name) {
+      return name !== "style";
+    });
+  }
+
   function modalDialog() {
     return document.querySelector("#modal dialog");
   }
 
   function firstFocus(dialog) {
-    // A field the server refused, else the dialog's chosen start (Cancel, for a destructive
-    // confirmation), else its first field or button.
-    return dialog.querySelector("[aria-invalid=true]") || dialog.querySelector("[autofocus]") ||
+    // After a refused submit, the first error: the form's error summary (a refusal that is no
+    // one field's, such as the per-user maximum), else the first refused field. Otherwise the
+    // dialog's chosen start (Cancel, for a destructive confirmation), else its first field.
+    return dialog.querySelector("[data-error-summary]") || dialog.querySelector("[aria-invalid=true]") ||
+      dialog.querySelector("[autofocus]") ||
       dialog.querySelector("form input:not([type=hidden]):not([type=radio]), form input[type=radio]:checked, form select, form textarea, form button, .modal-actions > *");
+  }
+
+  // A dialog that shows a secret once closes only after "I've made a copy…" is ticked: not by
+  // Escape (closedby="none", and the cancel event as a fallback), not by the ×.
+  function acknowledgement(dialog) {
+    return dialog ? dialog.querySelector("[data-acknowledges]") : null;
+  }
+
+  function acknowledged(dialog) {
+    var box = acknowledgement(dialog);
+    return !box || box.checked;
+  }
+
+  function remindToAcknowledge(dialog) {
+    var box = acknowledgement(dialog);
+    if (box) box.focus();
+  }
+
+  function guardAcknowledgement(dialog) {
+    if (!acknowledgement(dialog)) return;
+    dialog.setAttribute("closedby", "none");
+    dialog.addEventListener("cancel", function (event) {
+      if (acknowledged(dialog)) return;
+      event.preventDefault();
+      remindToAcknowledge(dialog);
+    });
+  }
+
+  function acknowledgementChanged(box) {
+    var dialog = box.closest("dialog");
+    if (dialog && dialog.hasAttribute("closedby")) {
+      dialog.setAttribute("closedby", box.checked ? "closerequest" : "none");
+    }
+  }
+
+  function enableByCheckbox(root) {
+    // Without JavaScript the checkbox's `required` guards the button; with it, the button
+    // stays disabled until the box is ticked.
+    root.querySelectorAll("[data-enables]").forEach(function (box) {
+      var button = document.getElementById(box.getAttribute("data-enables"));
+      if (button) button.disabled = !box.checked;
+    });
+  }
+
+  function showFirstError(first) {
+    // Announced by its role=alert (the summary) or by its label and described-by error (a
+    // field); scrolled into the middle of the dialog, so it is never left out of view.
+    if (first.matches("[data-error-summary], [aria-invalid=true]")) {
+      first.scrollIntoView({ block: "center" });
+    }
   }
 
   function openModal() {
@@ -30,9 +91,14 @@
       if (lastFocus && document.body.contains(lastFocus)) lastFocus.focus();
       lastFocus = null;
     }, { once: true });
+    enableByCheckbox(dialog);
+    guardAcknowledgement(dialog);
     dialog.showModal();
     var first = firstFocus(dialog);
-    if (first) first.focus();
+    if (first) {
+      first.focus();
+      showFirstError(first);
+    }
   }
 
   function closeModal() {
@@ -49,6 +115,10 @@
     var target = event.target.closest("[data-close-modal]");
     if (target && modalDialog()) {
       event.preventDefault();
+      if (!acknowledged(modalDialog())) {
+        remindToAcknowledge(modalDialog());
+        return;
+      }
       closeModal();
       return;
     }
@@ -83,6 +153,7 @@
     if (!box) return;
     var button = document.getElementById(box.getAttribute("data-enables"));
     if (button) button.disabled = !box.checked;
+    if (box.hasAttribute("data-acknowledges")) acknowledgementChanged(box);
   });
 
   // Success toasts fade away after a while; errors stay until dismissed.
@@ -94,12 +165,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     scheduleToasts(document);
-    // Without JavaScript the checkbox's `required` guards the button; with it, the button
-    // stays disabled until the box is ticked.
-    document.querySelectorAll("[data-enables]").forEach(function (box) {
-      var button = document.getElementById(box.getAttribute("data-enables"));
-      if (button) button.disabled = !box.checked;
-    });
+    enableByCheckbox(document);
   });
   document.addEventListener("htmx:oobAfterSwap", function () { scheduleToasts(document); });
 })();

@@ -129,11 +129,12 @@ def _settings_values(**values):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("max_expiration_days", "2147483647", "less than or equal to 3650"),
-        ("max_expiration_days", "99999999999999999999999", "less than or equal to 3650"),
-        ("max_expiration_days", "0", "greater than or equal to 1"),
-        ("default_rate_limit", "2147483648", "less than or equal to 100000"),
-        ("default_rate_limit", "0", "greater than or equal to 1"),
+        # One message per field, whichever way the number is out of range (issue 13).
+        ("max_expiration_days", "2147483647", "Enter a whole number from 1 to 3,650."),
+        ("max_expiration_days", "99999999999999999999999", "Enter a whole number from 1 to 3,650."),
+        ("max_expiration_days", "0", "Enter a whole number from 1 to 3,650."),
+        ("default_rate_limit", "2147483648", "Enter a whole number from 1 to 100,000."),
+        ("default_rate_limit", "0", "Enter a whole number from 1 to 100,000."),
     ],
 )
 def test_the_settings_form_refuses_numbers_outside_their_range(

@@ -258,7 +258,9 @@ def test_rename_regenerate_roll_and_delete_through_the_views(dev_client, develop
     headers = {"X-CSRFToken": dev_client.token}
     assert (
         dev_client.post(
-            urls["edit"], {"name": "New name", "description": ""}, headers=headers
+            urls["edit"],
+            {"name": "New name", "description": "", "rate_limit": "60"},
+            headers=headers,
         ).status_code
         == 302
     )
@@ -322,7 +324,7 @@ def test_settings_page_saves_and_validates(admin, client_for, acme):
     }
     bad = client.post(SETTINGS, data, headers={"X-CSRFToken": token})
     assert bad.status_code == 400
-    assert "less than or equal to 1000" in bad.content.decode()
+    assert "Enter a whole number from 1 to 1,000." in bad.content.decode()
     acme.settings.refresh_from_db()
     assert acme.settings.max_keys_per_user == 10
     good = client.post(SETTINGS, data | {"max_keys_per_user": "25"}, headers={"X-CSRFToken": token})
@@ -373,7 +375,7 @@ WRITES = {
     "enable": {},
     "revoke": {},
     "delete": {},
-    "edit": {"name": "Renamed", "description": ""},
+    "edit": {"name": "Renamed", "description": "", "rate_limit": "60"},
 }
 
 

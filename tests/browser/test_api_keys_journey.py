@@ -31,7 +31,10 @@ def test_a_developer_creates_a_key_once_and_an_admin_revokes_it(
     secret_dialog.get_by_role("button", name="Copy API key").click()
     expect(secret_dialog.get_by_role("button", name="Copy API key")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == secret
-    secret_dialog.get_by_role("link", name="Close").click()
+    # Closing needs the acknowledgement (issue 13): Done is disabled until it is ticked.
+    expect(secret_dialog.get_by_role("button", name="Done")).to_be_disabled()
+    secret_dialog.get_by_label("I've made a copy of this API key").check()
+    secret_dialog.get_by_role("button", name="Done").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
 
     key = ApiKey.objects.get()

@@ -57,20 +57,21 @@ def test_a_revoke_updates_the_row_in_place_without_a_reload(page, demo, who, url
 
 
 def test_renaming_on_the_keys_page_updates_it_in_place_and_escape_closes(page, demo):
+    # Issue 13 turned Rename into "Edit settings" (name, description, rate limit).
     sign_in(page, "dev@acme.test", DEMO_PASSWORD)
     key = ApiKey.objects.get(name="Main Website Integration")
     page.goto(key.get_absolute_url())
     _mark(page)
     page.get_by_label("Actions for Main Website Integration").click()
-    page.get_by_role("link", name="Rename").click()
-    dialog = page.get_by_role("dialog", name="Rename API key")
+    page.get_by_role("link", name="Edit settings").click()
+    dialog = page.get_by_role("dialog", name="Edit settings")
     expect(dialog.get_by_label("Name")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_have_count(0)
     # The focus goes back to what opened the dialog.
-    expect(page.get_by_role("link", name="Rename")).to_be_focused()
+    expect(page.get_by_role("link", name="Edit settings")).to_be_focused()
 
-    page.get_by_role("link", name="Rename").click()
+    page.get_by_role("link", name="Edit settings").click()
     dialog.get_by_label("Name").fill("")
     dialog.get_by_role("button", name="Save").click()
     # Refused: the dialog stays, with the focus on the field to fix.
@@ -147,7 +148,7 @@ def test_every_dialog_looks_right_and_has_no_axe_violation(page, demo, viewport)
             page.evaluate("url => htmx.ajax('GET', url, {target: '#modal'})", url)
             page.get_by_role("button", name="Regenerate key").click()
             shown = page.get_by_role("dialog", name="API key regenerated")
-            expect(shown.get_by_role("link", name="Close")).to_be_focused()
+            expect(shown.get_by_role("button", name="Copy API key")).to_be_focused()
             name = "secret"
         else:
             page.goto("/t/acme/keys/")
@@ -160,6 +161,8 @@ def test_every_dialog_looks_right_and_has_no_axe_violation(page, demo, viewport)
         page.screenshot(path=ARTIFACTS / f"dialog-{name}-{viewport}.png")
         if problems := _violations(page):
             found[name] = problems
+        if name == "secret":  # Escape does not close it before the acknowledgement (issue 13)
+            shown.get_by_role("checkbox").check()
         page.keyboard.press("Escape")
         expect(page.get_by_role("dialog")).to_have_count(0)
     assert found == {}

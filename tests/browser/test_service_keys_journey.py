@@ -51,7 +51,10 @@ def test_root_generates_copies_uses_and_revokes_a_service_key(page, live_server,
     assert secret.startswith("kw_svc_")
     assert _tenants(live_server.url, secret) == 200
 
-    dialog.get_by_role("link", name="Close").click()
+    # Leaving needs the acknowledgement (issue 13): Done is disabled until it is ticked.
+    expect(dialog.get_by_role("button", name="Done")).to_be_disabled()
+    dialog.get_by_label("I've made a copy of this key").check()
+    dialog.get_by_role("button", name="Done").click()
     row = page.get_by_role("row").filter(has_text="inventory-service")
     expect(row).to_contain_text("Active")
     assert secret not in page.content()

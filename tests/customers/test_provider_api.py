@@ -25,8 +25,10 @@ REVOKE = reverse("apikeys:provider_revoke", args=["acme"])
 AUDIENCE = "keyward-provider-api"
 
 
-def _generate(client) -> tuple[str, str, str]:
-    response = client.post(GENERATE, headers={"X-CSRFToken": client.token})
+def _generate(client, replaces: str = "") -> tuple[str, str, str]:
+    """Generate a key pair; replacing an active key takes its kid (the confirmation)."""
+    data = {"replaces": replaces} if replaces else {}
+    response = client.post(GENERATE, data, headers={"X-CSRFToken": client.token})
     assert response.status_code == 200
     body = response.content.decode()
     pem = re.search(r"(-----BEGIN PRIVATE KEY-----.*?-----END PRIVATE KEY-----)", body, re.S)
@@ -209,8 +211,8 @@ def test_revoking_stops_the_key_at_once_and_generating_replaces_it(admin_client,
     old_again = _token(pem, kid)
     assert _call(old_again).status_code == 401
     assert _call(_token(new_pem, new_kid)).status_code == 200
-    # Generating again replaces the active key.
-    _generate(admin_client)
+    # Generating again replaces the active key, once confirmed for that key.
+    _generate(admin_client, replaces=new_kid)
     assert _call(_token(new_pem, new_kid)).status_code == 401
     assert ProviderKey.objects.filter(revoked_at__isnull=True).count() == 1
     assert Event.objects.filter(action=Event.Action.PROVIDER_KEY_REVOKED).count() == 2

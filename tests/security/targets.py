@@ -151,7 +151,7 @@ PORTAL = [
         "apikeys:edit",
         "/t/{slug}/keys/{key_id}/edit/",
         ("GET", "POST"),
-        form={"name": ["Renamed"], "description": ["", "note"]},
+        form={"name": ["Renamed"], "description": ["", "note"], "rate_limit": ["1", "120"]},
     ),
     Portal("apikeys:regenerate", "/t/{slug}/keys/{key_id}/regenerate/", ("GET", "POST")),
     Portal(
@@ -193,7 +193,12 @@ PORTAL = [
         query={"environment": ["production", "staging", "development"]},
     ),
     Portal("apikeys:provider", "/t/{slug}/integrations/provider-api/"),
-    Portal("apikeys:provider_generate", "/t/{slug}/integrations/provider-api/generate/", ("POST",)),
+    Portal(
+        "apikeys:provider_generate",
+        "/t/{slug}/integrations/provider-api/generate/",
+        ("GET", "POST"),
+        form={"replaces": ["", "pk_0000000000000000"]},
+    ),
     Portal(
         "apikeys:provider_revoke", "/t/{slug}/integrations/provider-api/revoke/", ("GET", "POST")
     ),
