@@ -85,6 +85,18 @@
     if (button) button.disabled = !box.checked;
   });
 
+  // A row's ⋯ menu opens upward when there is no room for it below (the last rows of a
+  // table near the bottom of the window), so none of its items is out of view.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("row-menu")) return;
+    menu.classList.remove("menu-up");
+    if (!menu.open) return;
+    var list = menu.querySelector(".menu-list");
+    var below = list.getBoundingClientRect().bottom > window.innerHeight;
+    if (below && menu.getBoundingClientRect().top > list.offsetHeight + 8) menu.classList.add("menu-up");
+  }, true);
+
   // Success toasts fade away after a while; errors stay until dismissed.
   function scheduleToasts(root) {
     root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {
