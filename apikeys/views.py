@@ -325,7 +325,9 @@ def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str
     error = None
     if key.status == Status.EXPIRED:
         form = ApiKeyRenewForm(
-            request.POST or None, policy=membership.tenant.settings, auto_id="renew_%s"
+            request.POST if request.method == "POST" else None,
+            policy=membership.tenant.settings,
+            auto_id="renew_%s",
         )
         # A POST without the renewal's own field (a plain regenerate) is refused by the
         # service: a new secret for an expired key would be refused at once.

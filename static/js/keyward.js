@@ -86,15 +86,19 @@
   });
 
   // A row's ⋯ menu opens upward when there is no room for it below (the last rows of a
-  // table near the bottom of the window), so none of its items is out of view.
+  // table near the bottom of the window), and rightward when its usual leftward opening
+  // would leave the window (a menu at the left of a phone's screen): no item is out of view.
   document.addEventListener("toggle", function (event) {
     var menu = event.target;
     if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("row-menu")) return;
-    menu.classList.remove("menu-up");
+    menu.classList.remove("menu-up", "menu-start");
     if (!menu.open) return;
     var list = menu.querySelector(".menu-list");
-    var below = list.getBoundingClientRect().bottom > window.innerHeight;
-    if (below && menu.getBoundingClientRect().top > list.offsetHeight + 8) menu.classList.add("menu-up");
+    var rect = list.getBoundingClientRect();
+    if (rect.bottom > window.innerHeight && menu.getBoundingClientRect().top > rect.height + 8) {
+      menu.classList.add("menu-up");
+    }
+    if (rect.left < 0) menu.classList.add("menu-start");
   }, true);
 
   // Success toasts fade away after a while; errors stay until dismissed.

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
@@ -310,3 +311,35 @@ def test_the_full_permission_list_shows_on_hover_and_on_keyboard_focus(page, tab
     summary.focus()
     expect(full).to_be_visible()
     expect(summary).to_have_accessible_description("Customer Read, Telemetry Write, Usage Read")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_an_expired_keys_page_and_dialogs_look_right_and_have_no_axe_violation(page, tables, size):
+    page.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
+    key = tables["Expired key"]
+    sign_in(page, "dev@acme.test", PASSWORD)
+    page.goto(key.get_absolute_url())
+    menu = page.locator(".page-header details.row-menu")
+    menu.locator("summary").click()
+    assert _menu_items_visible(page, menu) == MENU_ITEMS["Expired key"]
+    page.screenshot(path=ARTIFACTS / f"keys-expired-key-page-menu-{size}.png", caret="initial")
+    menu.locator("summary").click()
+    found = {}
+    if problems := [v["id"] for v in Axe().run(page).response["violations"]]:
+        found["page"] = problems
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    for name, url in [
+        ("renew", reverse("apikeys:regenerate", args=["acme", key.key_id])),
+        # Reached only by a crafted request: it says why and offers nothing but Close.
+        ("roll-refused", reverse("apikeys:roll", args=["acme", key.key_id])),
+    ]:
+        page.evaluate("url => htmx.ajax('GET', url, {target: '#modal'})", url)
+        dialog = page.locator("#modal dialog")
+        expect(dialog).to_be_visible()
+        page.screenshot(path=ARTIFACTS / f"dialog-{name}-{size}.png", caret="initial")
+        if problems := [v["id"] for v in Axe().run(page).response["violations"]]:
+            found[name] = problems
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+    assert found == {}
+    assert page.console_watch.errors == []
