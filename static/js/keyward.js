@@ -101,6 +101,26 @@
     if (rect.left < 0) menu.classList.add("menu-start");
   }, true);
 
+  // Escape hides a tip shown by focus (until focus leaves it), and closes an open row menu,
+  // returning the focus to its ⋯ button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+    var tip = event.target.closest(".tip");
+    if (tip) {
+      tip.classList.add("tip-dismissed");
+      return;
+    }
+    var menu = event.target.closest("details.row-menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("focusout", function (event) {
+    var tip = event.target instanceof Element && event.target.closest(".tip");
+    if (tip) tip.classList.remove("tip-dismissed");
+  });
+
   // Success toasts fade away after a while; errors stay until dismissed.
   function scheduleToasts(root) {
     root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {

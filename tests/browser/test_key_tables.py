@@ -343,3 +343,43 @@ def test_an_expired_keys_page_and_dialogs_look_right_and_have_no_axe_violation(p
         expect(page.get_by_role("dialog")).to_have_count(0)
     assert found == {}
     assert page.console_watch.errors == []
+
+
+def test_the_keyboard_opens_a_row_menu_and_escape_closes_it_and_a_tip(page, tables):
+    sign_in(page, "dev@acme.test", PASSWORD)
+    page.goto("/t/acme/profile/")
+    row = page.locator("#my-keys tbody tr").filter(has_text="Disabled key")
+    summary = row.get_by_label("Actions for Disabled key")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(row.get_by_role("link", name="View details")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(row.get_by_role("link", name="View details")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(row.get_by_role("link", name="View details")).to_be_hidden()
+    expect(summary).to_be_focused()
+    # The permissions tip: shown on focus, hidden by Escape until focus comes back.
+    trigger = row.get_by_role("button", name="Customer Read, Telemetry Write +1")
+    trigger.focus()
+    expect(row.get_by_role("tooltip")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(row.get_by_role("tooltip")).to_be_hidden()
+    summary.focus()
+    trigger.focus()
+    expect(row.get_by_role("tooltip")).to_be_visible()
+    assert page.console_watch.errors == []
+
+
+def test_no_window_width_between_phone_and_desktop_scrolls_sideways(page, tables):
+    for who, url in [("admin", "/t/acme/keys/"), ("dev", "/t/acme/profile/")]:
+        page.context.clear_cookies()
+        sign_in(page, f"{who}@acme.test", PASSWORD)
+        for width in (320, 768, 1024, 1025, 1100, 1199, 1200, 1440):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(url)
+            widths = page.evaluate(
+                """[document.documentElement.scrollWidth,
+                    document.querySelector('.table-fit').scrollWidth,
+                    document.querySelector('.table-fit').clientWidth]"""
+            )
+            assert widths[0] <= width and widths[1] <= widths[2], (url, width, widths)
