@@ -161,6 +161,34 @@ SETTINGS_HELP = {
 }
 
 
+class ApiKeyRenewForm(forms.Form):
+    """An expired key's new expiry date, within the tenant's maximum (as on create)."""
+
+    expires_on = forms.DateField(label="New expiry date", required=False, widget=DateInput)
+
+    def __init__(self, *args, policy: TenantSettings, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        expires = self.fields["expires_on"]
+        expires.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
+        if policy.max_expiration_days:
+            latest = today() + timedelta(days=policy.max_expiration_days)
+            expires.required = True
+            expires.error_messages["required"] = (
+                f"This tenant requires an expiry date within {policy.max_expiration_days} days."
+            )
+            expires.initial = min(latest, today() + timedelta(days=90))
+            expires.widget.attrs["max"] = latest.isoformat()
+            expires.help_text = (
+                f"The last day the key works: at most {policy.max_expiration_days} days ahead "
+                f"(until {latest:%Y-%m-%d})."
+            )
+        else:
+            expires.initial = today() + timedelta(days=90)
+            expires.help_text = (
+                "The last day the key works. Leave empty for a key that never expires."
+            )
+
+
 class TenantSettingsForm(forms.ModelForm):
     class Meta:
         model = TenantSettings

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import keyformat
-from apikeys.models import MAX_RATE_LIMIT, ApiKey, Environment, Scope, ServiceApiKey, today
+from apikeys.models import (
+    MAX_RATE_LIMIT,
+    ApiKey,
+    Environment,
+    Scope,
+    ServiceApiKey,
+    Status,
+    today,
+)
 from apikeys.signals import keys_changed
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.services import event_record
@@ -319,6 +327,11 @@ def _set_active(
     _require_owner_or_admin(key, membership)
     key = _lock(key)
     _require_not_revoked(key)
+    if key.status == Status.EXPIRED:
+        raise ValidationError(
+            f"This key expired on {key.expires_on:%Y-%m-%d} and works for nobody: disabling or "
+            "enabling it changes nothing. Its owner can renew it with a new expiry date."
+        )
     if key.is_active == active:
         return key
     key.is_active = active
@@ -341,25 +354,95 @@ def api_key_enable(*, key: ApiKey, membership: Membership, ip_address: str | Non
     return _set_active(key, membership, True, ip_address)
 
 
+def renewal_expiry_error(policy: TenantSettings, expires_on: date | None) -> str | None:
+    """Why `expires_on` cannot be a renewed key's new expiry, or None: the rules of a new key
+    (in the future, within the tenant's maximum, required when there is one)."""
+    if expires_on is None:
+        if policy.max_expiration_days:
+            return f"This tenant requires an expiry date within {policy.max_expiration_days} days."
+        return None
+    if expires_on <= today():
+        return "The expiry date must be in the future."
+    if policy.max_expiration_days:
+        latest = today() + timedelta(days=policy.max_expiration_days)
+        if expires_on > latest:
+            return (
+                f"This tenant allows keys to last at most {policy.max_expiration_days} days "
+                f"(until {latest:%Y-%m-%d})."
+            )
+    return None
+
+
 @transaction.atomic
 def api_key_regenerate(
-    *, key: ApiKey, membership: Membership, ip_address: str | None = None
+    *,
+    key: ApiKey,
+    membership: Membership,
+    ip_address: str | None = None,
+    renew: bool = False,
+    expires_on: date | None = None,
 ) -> tuple[ApiKey, str]:
-    """A new secret with the same ID and settings; the old one (and any rolled one) stops now."""
+    """A new secret with the same ID and settings; the old one (and any rolled one) stops now.
+
+    An expired key is only regenerated to renew it (`renew=True`): its new secret comes with
+    a new expiry date, `expires_on` (None for never, if the tenant allows it), checked as a
+    new key's is. Without one, its new secret would be refused at once."""
     _check_membership(key, membership)
     _require_owner(key, membership)
     key = _lock(key)
     _require_not_revoked(key)
+    expired = key.status == Status.EXPIRED
+    if expired and not renew:
+        raise ValidationError(
+            f"This key expired on {key.expires_on:%Y-%m-%d}: a new secret would be refused at "
+            "once. Renew it with a new expiry date instead."
+        )
+    if renew and not expired:
+        raise ValidationError(
+            "Only an expired key is renewed; this one still works until its expiry date."
+        )
+    changes = None
+    fields = ["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
+    if renew:
+        error = renewal_expiry_error(TenantSettings.objects.get(tenant=key.tenant), expires_on)
+        if error:
+            raise ValidationError({"expires_on": error})
+        changes = {
+            "expires_on": {
+                "before": key.expires_on.isoformat() if key.expires_on else None,
+                "after": expires_on.isoformat() if expires_on else None,
+            },
+            "renewed": True,
+        }
+        key.expires_on = expires_on
+        fields.append("expires_on")
     secret = keyformat.generate(Environment(key.environment).key_prefix, key.key_id)
     key.secret_hash = keyformat.hash_key(secret)
     key.previous_secret_hash = ""
     key.previous_valid_until = None
-    key.save(
-        update_fields=["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
-    )
-    _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address)
+    key.save(update_fields=fields)
+    _record(key, Event.Action.KEY_REGENERATED, membership.user, ip_address, changes)
     keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key, secret
+
+
+def roll_refusal(key: ApiKey) -> str | None:
+    """Why this key cannot be rolled, or None. A roll keeps the current secret working during
+    a grace period: only an active key has one that works."""
+    match key.status:
+        case Status.REVOKED:
+            return "This key has been revoked; a revoked key cannot be changed."
+        case Status.EXPIRED:
+            return (
+                f"This key expired on {key.expires_on:%Y-%m-%d}, so there is no working secret "
+                "to keep during a grace period. Renew it with a new expiry date instead."
+            )
+        case Status.INACTIVE:
+            return (
+                "This key is disabled, so there is no working secret to keep during a grace "
+                "period. Regenerate it, or enable it first."
+            )
+    return None
 
 
 @transaction.atomic
@@ -380,6 +463,8 @@ def api_key_roll(
         )
     key = _lock(key)
     _require_not_revoked(key)
+    if refusal := roll_refusal(key):
+        raise ValidationError(refusal)
     secret = keyformat.generate(Environment(key.environment).key_prefix, key.key_id)
     key.previous_secret_hash = key.secret_hash
     key.previous_valid_until = old_valid_until

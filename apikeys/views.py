@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,15 +19,16 @@ from apikeys.filters import ApiKeyFilter
 from apikeys.forms import (
     ApiKeyCreateForm,
     ApiKeyEditForm,
+    ApiKeyRenewForm,
     ApiKeyRollForm,
     RequestLogFilterForm,
     TenantSettingsForm,
 )
-from apikeys.models import ApiKey, Environment, ProviderKey, request_log_lag_seconds
+from apikeys.models import ApiKey, Environment, ProviderKey, Status, request_log_lag_seconds
 from tenants import services as tenant_services
 from tenants.access import tenant_view
 from tenants.models import Membership, Role, TenantSettings
-from web.charts import stacked_daily_bars
+from web.charts import sparkline, stacked_daily_bars
 from web.htmx import HtmxHttpRequest, announce_and_close, render_page
 from web.http import client_ip
 from web.inputs import whole_number
@@ -69,6 +70,22 @@ def _sort_headers(params: QueryDict) -> dict[str, dict[str, str]]:
     return headers
 
 
+SPARKLINE_DAYS = 7
+
+
+def _with_sparklines(membership: Membership, page: Page) -> Page:
+    """Give each key of the page its `sparkline` (requests per day over the last week), from
+    one query for the whole page."""
+    page.object_list = keys = list(page.object_list)
+    usage = selectors.api_keys_daily_requests(
+        membership=membership, key_ids=[key.key_id for key in keys], days=SPARKLINE_DAYS
+    )
+    end = timezone.now().date()
+    for key in keys:
+        key.sparkline = sparkline(usage[key.key_id], days=SPARKLINE_DAYS, end=end, unit="requests")
+    return page
+
+
 def _console_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     params = request.GET
     keys = ApiKeyFilter(
@@ -78,7 +95,7 @@ def _console_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     return {
         "filter": keys,
         "params": params,
-        "page": paginator.get_page(params.get("page")),
+        "page": _with_sparklines(membership, paginator.get_page(params.get("page"))),
         "sort_headers": _sort_headers(params),
         "page_sizes": PAGE_SIZES,
     }
@@ -87,7 +104,7 @@ def _console_context(request: HtmxHttpRequest, membership: Membership) -> dict:
 def _my_keys_context(request: HtmxHttpRequest, membership: Membership) -> dict:
     keys = selectors.own_api_key_list(membership=membership)
     page = Paginator(keys, MY_KEYS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"my_keys": page, "policy": membership.tenant.settings}
+    return {"my_keys": _with_sparklines(membership, page), "policy": membership.tenant.settings}
 
 
 @require_GET
@@ -320,8 +337,33 @@ def key_edit(request: HtmxHttpRequest, membership: Membership, key_id: str) -> H
 @require_http_methods(["GET", "POST"])
 @tenant_view(Role.DEVELOPER)
 def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
+    """Regenerate a key; an expired one is renewed instead: a new secret with a new expiry."""
     key = get_own_key(membership, key_id)
     error = None
+    if key.status == Status.EXPIRED:
+        form = ApiKeyRenewForm(
+            request.POST if request.method == "POST" else None,
+            policy=membership.tenant.settings,
+            auto_id="renew_%s",
+        )
+        # A POST without the renewal's own field (a plain regenerate) is refused by the
+        # service: a new secret for an expired key would be refused at once.
+        renew = request.POST.get("renew") == "yes"
+        if request.method == "POST" and (form.is_valid() or not renew):
+            try:
+                key, secret = services.api_key_regenerate(
+                    key=key,
+                    membership=membership,
+                    ip_address=client_ip(request),
+                    renew=renew,
+                    expires_on=form.cleaned_data.get("expires_on") if renew else None,
+                )
+            except ValidationError as exc:
+                _add_errors(form, exc)
+            else:
+                return _secret_response(request, key, secret, "API key renewed")
+        context = {"key": key, "form": form, "renew": True}
+        return render(request, "apikeys/key_regenerate.html", context)
     if request.method == "POST":
         try:
             key, secret = services.api_key_regenerate(
@@ -339,6 +381,9 @@ def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str
 @tenant_view(Role.DEVELOPER)
 def key_roll(request: HtmxHttpRequest, membership: Membership, key_id: str) -> HttpResponse:
     key = get_own_key(membership, key_id)
+    if refusal := services.roll_refusal(key):
+        # Only a working secret can be kept during a grace period: say why, offer nothing.
+        return render(request, "apikeys/key_roll.html", {"key": key, "error": refusal})
     form = ApiKeyRollForm(request.POST or None, auto_id="roll_%s")
     if request.method == "POST" and form.is_valid():
         try:

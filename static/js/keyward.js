@@ -156,6 +156,42 @@
     if (box.hasAttribute("data-acknowledges")) acknowledgementChanged(box);
   });
 
+  // A row's ⋯ menu opens upward when there is no room for it below (the last rows of a
+  // table near the bottom of the window), and rightward when its usual leftward opening
+  // would leave the window (a menu at the left of a phone's screen): no item is out of view.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.classList.contains("row-menu")) return;
+    menu.classList.remove("menu-up", "menu-start");
+    if (!menu.open) return;
+    var list = menu.querySelector(".menu-list");
+    var rect = list.getBoundingClientRect();
+    if (rect.bottom > window.innerHeight && menu.getBoundingClientRect().top > rect.height + 8) {
+      menu.classList.add("menu-up");
+    }
+    if (rect.left < 0) menu.classList.add("menu-start");
+  }, true);
+
+  // Escape hides a tip shown by focus (until focus leaves it), and closes an open row menu,
+  // returning the focus to its ⋯ button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+    var tip = event.target.closest(".tip");
+    if (tip) {
+      tip.classList.add("tip-dismissed");
+      return;
+    }
+    var menu = event.target.closest("details.row-menu[open]");
+    if (menu) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("focusout", function (event) {
+    var tip = event.target instanceof Element && event.target.closest(".tip");
+    if (tip) tip.classList.remove("tip-dismissed");
+  });
+
   // Success toasts fade away after a while; errors stay until dismissed.
   function scheduleToasts(root) {
     root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {

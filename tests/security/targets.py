@@ -153,7 +153,13 @@ PORTAL = [
         ("GET", "POST"),
         form={"name": ["Renamed"], "description": ["", "note"], "rate_limit": ["1", "120"]},
     ),
-    Portal("apikeys:regenerate", "/t/{slug}/keys/{key_id}/regenerate/", ("GET", "POST")),
+    Portal(
+        "apikeys:regenerate",
+        "/t/{slug}/keys/{key_id}/regenerate/",
+        ("GET", "POST"),
+        # An expired key's renewal: a new expiry date with the new secret.
+        form={"renew": ["yes", ""], "expires_on": [TODAY_ISH, PAST, "2099-12-31", ""]},
+    ),
     Portal(
         "apikeys:roll",
         "/t/{slug}/keys/{key_id}/roll/",
