@@ -52,7 +52,9 @@ class _ApiHandler(BaseHandler):
 class ApiRouteMiddleware:
     """First in MIDDLEWARE: sends an `/api/` request down its own, shorter chain
     (settings.API_MIDDLEWARE, then the same URLconf and views), and everything else down the
-    portal's. The API's answers get the `Content-Length` the portal's CommonMiddleware gives."""
+    portal's. What the portal's CommonMiddleware does that the API needs is done here: the
+    Host is checked against ALLOWED_HOSTS (a 400 otherwise), and answers get a
+    `Content-Length`."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -63,6 +65,7 @@ class ApiRouteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith("/api/"):
             return self.get_response(request)
+        request.get_host()  # DisallowedHost: a 400, logged as one line (portal.logs)
         response = self.api(request)
         if not response.streaming and "Content-Length" not in response:
             response.headers["Content-Length"] = str(len(response.content))

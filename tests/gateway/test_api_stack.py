@@ -95,3 +95,10 @@ def test_the_admin_host_serves_no_api(settings, api):
     settings.ALLOWED_HOSTS = ["portal.keyward.test", "system.keyward.test"]
     assert api("GET", "/api/health", HTTP_HOST="system.keyward.test").status_code == 404
     assert api("GET", "/api/health", HTTP_HOST="portal.keyward.test").status_code == 200
+
+
+def test_an_api_request_for_a_host_outside_allowed_hosts_is_a_400(api, new_key):
+    key = new_key()
+    assert api("GET", "/api/health", HTTP_HOST="evil.test").status_code == 400
+    assert api("GET", "/me", key, HTTP_HOST="evil.test").status_code == 400
+    assert api("GET", "/me", key).status_code == 200
