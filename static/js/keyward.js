@@ -177,5 +177,12 @@
       if (button) button.disabled = !box.checked;
     });
   });
-  document.addEventListener("htmx:oobAfterSwap", function () { scheduleToasts(document); });
+  // However a toast arrives (out of band after a write, or with a page), the cap and the timer
+  // apply to it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var region = document.getElementById("toasts");
+    if (region) {
+      new MutationObserver(function () { scheduleToasts(region); }).observe(region, { childList: true });
+    }
+  });
 })();

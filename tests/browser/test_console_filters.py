@@ -271,3 +271,56 @@ def test_the_console_looks_right(page, keys, width, height, suffix):
     page.screenshot(path=ARTIFACTS / f"console-filters-{suffix}.png", full_page=True)
     page.goto(CONSOLE + "?q=nothing-like-this")
     page.screenshot(path=ARTIFACTS / f"console-empty-{suffix}.png", full_page=True)
+
+
+TOAST = (
+    '<div class="toast toast-{kind}" role="status"><span>{text}</span>'
+    '<button type="button" class="toast-close" data-dismiss aria-label="Dismiss">x</button></div>'
+)
+
+
+def _revoke_one(page, name: str) -> None:
+    page.get_by_label(f"Select {name}").check()
+    page.locator("[data-bulk-button]").click()
+    page.get_by_role("dialog").get_by_role("button", name="Revoke 1 key").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_label(f"Select {name}")).to_be_disabled()  # the table refetched
+
+
+def test_toasts_are_capped_timed_and_dismissed_by_keyboard(page, keys):
+    page.clock.install()
+    _console(page)
+    region = page.locator("#toasts")
+    assert region.get_attribute("aria-live") == "polite"
+    _revoke_one(page, "Staging sync")
+    expect(region.locator(".toast")).to_have_count(1)
+    # Three more arrive at once (only success toasts come from today's flows; an error toast
+    # is added as the server would render it): only the newest three stay.
+    toasts = [("success", "First"), ("success", "Second"), ("error", "It failed.")]
+    html = "".join(TOAST.format(kind=kind, text=text) for kind, text in toasts)
+    page.evaluate(f"document.getElementById('toasts').insertAdjacentHTML('beforeend', '{html}')")
+    expect(region.locator(".toast")).to_have_count(3)
+    expect(region).not_to_contain_text("1 API key revoked.")
+    # A real one after them pushes the oldest out, and shows last.
+    _revoke_one(page, "Legacy import")
+    expect(region.locator(".toast")).to_have_count(3)
+    expect(region.locator(".toast").first).to_contain_text("Second")
+    expect(region.locator(".toast").last).to_contain_text("1 API key revoked.")
+    # The keyboard reaches a toast's close button; Enter closes it and the focus moves on.
+    region.locator(".toast").first.get_by_role("button", name="Dismiss").focus()
+    page.keyboard.press("Enter")
+    expect(region.locator(".toast")).to_have_count(2)
+    expect(region.locator(".toast-error .toast-close")).to_be_focused()
+    # A success toast goes after a few seconds, but not while it has the focus; errors stay.
+    region.locator(".toast-success .toast-close").focus()
+    page.clock.run_for(7000)
+    expect(region.locator(".toast")).to_have_count(2)
+    page.locator("#main").focus()
+    page.clock.run_for(2000)
+    expect(region.locator(".toast-success")).to_have_count(0)
+    expect(region.locator(".toast-error")).to_have_count(1)
+    for width, height, suffix in ((1280, 800, "desktop"), (390, 844, "phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=ARTIFACTS / f"toasts-error-{suffix}.png")
+    region.get_by_role("button", name="Dismiss").click()
+    expect(region.locator(".toast")).to_have_count(0)
