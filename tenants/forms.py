@@ -19,4 +19,4 @@ class MemberRolesForm(forms.Form):
 
 
 class EventSearchForm(forms.Form):
-    q = forms.CharField(label="Search by key ID", max_length=64, required=False)
+    q = forms.CharField(label="Search events", max_length=200, required=False)
