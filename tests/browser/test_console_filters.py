@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from apikeys.models import ApiKey, today
@@ -235,6 +236,7 @@ def test_revoke_selected_counts_the_ticked_keys_by_keyboard_too(page, keys):
     dialog = page.get_by_role("dialog", name="Revoke API keys")
     expect(dialog).to_contain_text("revoke 2 API keys")
     expect(dialog.get_by_role("button", name="Revoke 2 keys")).to_be_visible()
+    assert Axe().run(page).response["violations"] == []
     for viewport, suffix in (((1280, 800), "desktop"), ((390, 844), "phone")):
         page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
         page.screenshot(path=ARTIFACTS / f"console-bulk-revoke-{suffix}.png")
