@@ -114,6 +114,9 @@ def test_search_matches_name_key_id_and_owner_email(admin_client, keys):
             {"Main Website Integration", "Telemetry collector", "Billing export"},
         ),
         ("?owner=ops@acme.test", {"Telemetry collector", "Billing export"}),
+        ("?owner=OPS@", {"Telemetry collector", "Billing export"}),
+        ("?owner=dev@acme", {"Main Website Integration", "Staging sync", "Legacy import"}),
+        ("?owner=outsider", set()),
         ("?permission=customers:write", {"Main Website Integration", "Legacy import"}),
         ("?status=active&permission=usage:read", {"Staging sync"}),
     ],
@@ -275,3 +278,11 @@ def test_revoke_selected_shows_only_while_a_key_can_be_revoked(admin_client, key
         page = admin_client.get(CONSOLE + query).content.decode()
         start = page.index('<form id="bulk-form"')
         assert page[start : page.index(">", start)].endswith(" hidden")
+
+
+def test_the_owner_filter_never_reaches_another_tenants_member(
+    admin_client, keys, outsider, globex, make_key
+):
+    make_key(outsider, tenant=globex, name="Globex key")
+    assert _names(admin_client, "?owner=owner@globex.test") == []
+    assert "Globex key" not in _names(admin_client, "?owner=globex")

@@ -74,10 +74,10 @@ def test_the_owner_filter_applies_on_enter(page, keys):
 
 def test_the_owner_filter_applies_on_tab(page, keys):
     _console(page)
-    page.get_by_label("Owner").fill("dev@acme.test")
+    page.get_by_label("Owner").fill("dev@acme")  # a part of the address is enough
     page.get_by_label("Owner").press("Tab")
     _shown(page, "Main Website Integration", "Staging sync", "Legacy import")
-    assert "owner=dev%40acme.test" in page.url
+    assert "owner=dev%40acme" in page.url
 
 
 @pytest.mark.parametrize(
