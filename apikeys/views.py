@@ -57,8 +57,9 @@ SORTABLE = {
 
 
 def _sort_headers(params: QueryDict) -> dict[str, dict[str, str]]:
-    """For each sortable column: the `sort` its header link sets, and its aria-sort."""
-    current = params.get("sort", "")
+    """For each sortable column: the `sort` its header link sets, and its aria-sort. The URL's
+    `sort` is the one truth the headers and the Sort menu both show; none is "newest first"."""
+    current = params.get("sort") or "-created"
     headers = {}
     for column in SORTABLE:
         if current == column:
@@ -92,12 +93,15 @@ def _console_context(request: HtmxHttpRequest, membership: Membership) -> dict:
         params, queryset=selectors.api_key_list(membership=membership), request=request
     )
     paginator = CappedPaginator(keys.qs, _page_size(params))
+    page = _with_sparklines(membership, paginator.get_page(params.get("page")))
     return {
         "filter": keys,
         "params": params,
-        "page": _with_sparklines(membership, paginator.get_page(params.get("page"))),
+        "page": page,
         "sort_headers": _sort_headers(params),
         "page_sizes": PAGE_SIZES,
+        # "Revoke selected" shows only while a key on this page can be revoked.
+        "revocable": any(not key.is_revoked for key in page.object_list),
     }
 
 
@@ -113,7 +117,11 @@ def console(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     response = render_page(
         request, "apikeys/console.html", "key-table", _console_context(request, membership)
     )
-    if request.htmx and request.htmx.trigger != "key-table":
+    if (
+        request.htmx
+        and request.htmx.trigger != "key-table"
+        and not request.htmx.history_restore_request
+    ):
         # The address bar keeps only the filters in use, so the URL reads well as a bookmark.
         # (Not when the table refetches itself after a write: the address is already right.)
         used = [

@@ -133,14 +133,20 @@ def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
         try:
             if not reader.fieldnames or "name" not in reader.fieldnames:
                 raise invalid({"body": ["The CSV needs a header row with at least `name`."]})
-            # An empty CSV cell is an absent field.
-            rows = [{k: v for k, v in row.items() if k is not None and v != ""} for row in reader]
+            # An empty CSV cell is an absent field. Each row keeps the line it starts on in
+            # the file (the header is line 1; a quoted cell may span lines), to name it.
+            rows, lines = [], []
+            start = reader.line_num + 1
+            for row in reader:
+                rows.append({k: v for k, v in row.items() if k is not None and v != ""})
+                lines.append(start)
+                start = reader.line_num + 1
         except csv.Error as exc:  # a field over csv.field_size_limit(), for one
             raise invalid(
                 {"body": [f"Line {reader.line_num + 1} of the CSV is not readable: {exc}."]}
             ) from None
     elif request.content_type == "application/json":
-        rows = parse_json(request.body)
+        rows, lines = parse_json(request.body), None
         if not isinstance(rows, list):
             raise invalid({"body": ["Send a JSON array of customers, or CSV."]})
     else:
@@ -151,12 +157,15 @@ def customer_import(request: HttpRequest, caller: Caller) -> HttpResponse:
         raise invalid({"body": [f"At most {MAX_IMPORT_ROWS:,} customers at a time."]})
     # What the request alone shows to be wrong is refused now; the job then checks the
     # rows against the customers already there, and imports all of them or none.
+    # A CSV row is named by its line in the file (`line[3].name`), a JSON one by its place.
     seen: set[str] = set()
     errors = {
-        f"rows[{number}].{field}": messages
+        f"line[{lines[number - 1]}].{field}" if lines else f"rows[{number}].{field}": messages
         for number, row in enumerate(rows, start=1)
         for field, messages in import_row_errors(row, set(), seen).items()
     }
     if errors:
         raise invalid(dict(list(errors.items())[:200]))
-    return _accepted(caller, Job.Kind.CUSTOMER_IMPORT, {"rows": rows})
+    return _accepted(
+        caller, Job.Kind.CUSTOMER_IMPORT, {"rows": rows} | ({"lines": lines} if lines else {})
+    )

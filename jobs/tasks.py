@@ -98,6 +98,7 @@ IMPORT_FIELDS = {"name", "external_id", "status"}
 def _customer_import(job: Job) -> None:
     """Validate every row first; then import all of them in one transaction, or none."""
     rows = job.params["rows"]
+    lines = job.params.get("lines")  # a CSV's line of each row in the file, header = line 1
     existing = set(
         Customer.objects.filter(tenant=job.tenant_id, environment=job.environment)
         .exclude(external_id="")
@@ -108,7 +109,9 @@ def _customer_import(job: Job) -> None:
     for number, row in enumerate(rows, start=1):
         errors = import_row_errors(row, existing, seen)
         if errors:
-            problems.append({"row": number, "errors": errors})
+            problems.append(
+                {"row": number, "errors": errors} | ({"line": lines[number - 1]} if lines else {})
+            )
         else:
             clean.append(row)
         if number % 500 == 0:
@@ -118,7 +121,7 @@ def _customer_import(job: Job) -> None:
             status=Job.Status.FAILED,
             finished_at=timezone.now(),
             details=problems[:1000],
-            error=f"{len(problems)} of {len(rows)} rows are invalid; nothing was imported.",
+            error=import_failure(problems, len(rows)),
         )
         return
     customers_import(
@@ -130,6 +133,26 @@ def _customer_import(job: Job) -> None:
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.SUCCEEDED, progress=100, rows=len(clean), finished_at=timezone.now()
     )
+
+
+NAMED_PROBLEMS = 5
+
+
+def import_failure(problems: list[dict], total: int) -> str:
+    """Why an import was refused, naming each invalid row (its line in a CSV file, counting the
+    header, else its place in the array) with its field errors: the first few, then a count
+    (every one is in the job's `details`)."""
+    invalid = f"{len(problems)} of {total} rows {'is' if len(problems) == 1 else 'are'} invalid"
+    named = []
+    for problem in problems[:NAMED_PROBLEMS]:
+        where = f"Line {problem['line']}" if "line" in problem else f"Row {problem['row']}"
+        for field, messages in problem["errors"].items():
+            text = " ".join(messages)
+            named.append(f"{where}, {field}: {text}{'' if text.endswith('.') else '.'}")
+    more = len(problems) - NAMED_PROBLEMS
+    if more > 0:
+        named.append(f"And {more} more invalid row{'s' if more != 1 else ''} (see the details).")
+    return f"{invalid}; nothing was imported. " + " ".join(named)
 
 
 def import_row_errors(row: object, existing: set[str], seen: set[str]) -> dict:

@@ -25,4 +25,4 @@ class MemberLicenseForm(forms.Form):
 
 
 class EventSearchForm(forms.Form):
-    q = forms.CharField(label="Search by key ID", max_length=64, required=False)
+    q = forms.CharField(label="Search events", max_length=200, required=False)

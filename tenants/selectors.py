@@ -1,7 +1,7 @@
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from tenants.models import Event, Membership, Tenant
 
@@ -14,10 +14,16 @@ def member_list(*, membership: Membership) -> QuerySet[Membership]:
     )
 
 
-def event_list(*, membership: Membership, target_id: str = "") -> QuerySet[Event]:
+def event_list(*, membership: Membership, query: str = "") -> QuerySet[Event]:
+    """The tenant's events, newest first; `query` matches a key ID, a target's name (a key's
+    name at the time) or the actor's email, within the tenant only."""
     events = Event.objects.filter(tenant=membership.tenant)
-    if target_id:
-        events = events.filter(target_id__icontains=target_id)
+    if query:
+        events = events.filter(
+            Q(target_id__icontains=query)
+            | Q(target_name__icontains=query)
+            | Q(actor_email__icontains=query)
+        )
     return events.order_by("-created_at", "-id")
 
 

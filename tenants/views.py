@@ -179,9 +179,7 @@ def _after_member_change(request: HtmxHttpRequest, membership: Membership) -> Ht
 def events(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     form = EventSearchForm(request.GET)
     query = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    paginator = Paginator(
-        selectors.event_list(membership=membership, target_id=query), EVENTS_PER_PAGE
-    )
+    paginator = Paginator(selectors.event_list(membership=membership, query=query), EVENTS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     return render_page(
         request,

@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
@@ -22,9 +23,15 @@ def render_page(
     *,
     status: int = 200,
 ) -> HttpResponse:
-    """The whole page for a normal request, only `partial` of it for an HTMX one."""
-    name = f"{template}#{partial}" if request.htmx and not request.htmx.boosted else template
-    return render(request, name, context, status=status)
+    """The whole page for a normal request, only `partial` of it for an HTMX one. htmx's
+    history restore (Back to a page no longer in its cache) needs the whole page too."""
+    whole = not request.htmx or request.htmx.boosted or request.htmx.history_restore_request
+    response = render(
+        request, template if whole else f"{template}#{partial}", context, status=status
+    )
+    # One URL, two answers: a cache must not give the fragment to a page load.
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
+    return response
 
 
 def announce_and_close(request: HtmxHttpRequest, event: str) -> HttpResponse:

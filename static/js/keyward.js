@@ -131,7 +131,7 @@
     }
     var dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) {
-      dismiss.closest(".toast").remove();
+      removeToast(dismiss.closest(".toast"));
       return;
     }
     var copy = event.target.closest("[data-copy-target]");
@@ -192,16 +192,99 @@
     if (tip) tip.classList.remove("tip-dismissed");
   });
 
-  // Success toasts fade away after a while; errors stay until dismissed.
+  // Toasts: at most the newest three show; success ones go after a few seconds (not while the
+  // pointer or the focus is on them), errors and warnings stay until dismissed. #toasts is the
+  // aria-live region; removing a toast announces nothing.
+  var TOAST_LIMIT = 3;
+  var TOAST_SECONDS = 6;
+
+  function removeToast(toast) {
+    var hadFocus = toast.contains(document.activeElement);
+    var next = toast.nextElementSibling || toast.previousElementSibling;
+    toast.remove();
+    if (!hadFocus) return;
+    var close = next && next.querySelector(".toast-close");
+    if (close) close.focus(); else document.getElementById("main").focus();
+  }
+
   function scheduleToasts(root) {
+    var region = document.getElementById("toasts");
+    if (region) {
+      var shown = region.querySelectorAll(".toast");
+      for (var i = 0; i < shown.length - TOAST_LIMIT; i++) removeToast(shown[i]);
+    }
     root.querySelectorAll(".toast-success:not([data-timed])").forEach(function (toast) {
       toast.setAttribute("data-timed", "");
-      setTimeout(function () { toast.remove(); }, 8000);
+      var expire = function () {
+        if (!toast.isConnected) return;
+        if (toast.matches(":hover, :focus-within")) setTimeout(expire, 1000);
+        else removeToast(toast);
+      };
+      setTimeout(expire, TOAST_SECONDS * 1000);
     });
   }
+
+  // "Revoke selected" names how many keys are ticked ("Revoke 3 selected"), is disabled (its
+  // description says why) while none is, and hides while no key in the table can be revoked.
+  // Without JavaScript the button simply posts what is ticked.
+  function updateBulkRevoke() {
+    var form = document.getElementById("bulk-form");
+    if (!form) return;
+    var boxes = document.querySelectorAll('input[type=checkbox][form="bulk-form"]:not(:disabled)');
+    var ticked = 0;
+    boxes.forEach(function (box) { if (box.checked) ticked += 1; });
+    form.hidden = boxes.length === 0;
+    var button = form.querySelector("[data-bulk-button]");
+    var count = form.querySelector("[data-bulk-count]");
+    var hint = form.querySelector("[data-bulk-hint]");
+    if (count) count.textContent = ticked + " ";
+    if (button) button.disabled = ticked === 0;
+    if (hint) {
+      hint.textContent = ticked === 0
+        ? "Disabled: tick the check boxes of the keys to revoke in the table first."
+        : "Asks for confirmation before revoking " + ticked + (ticked === 1 ? " key." : " keys.");
+    }
+    document.querySelectorAll('[data-select-all="bulk-form"]').forEach(function (all) {
+      all.checked = boxes.length > 0 && ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches('[data-select-all="bulk-form"], input[form="bulk-form"]')) {
+      updateBulkRevoke();
+    }
+  });
+  document.addEventListener("htmx:afterSettle", updateBulkRevoke);
+  document.addEventListener("htmx:historyRestore", updateBulkRevoke);
+
+  // htmx keeps a snapshot of the page for Back, taken as markup just before the next URL is
+  // pushed. So once a URL is pushed, the search forms' values (which made that URL) go into
+  // their attributes: the snapshot then shows the filters of its own URL.
+  function recordFilters() {
+    document.querySelectorAll("form[role=search]").forEach(function (form) {
+      form.querySelectorAll("input:not([type=checkbox]):not([type=radio])").forEach(function (input) {
+        input.setAttribute("value", input.value);
+      });
+      form.querySelectorAll("select").forEach(function (select) {
+        Array.prototype.forEach.call(select.options, function (option) {
+          option.toggleAttribute("selected", option.selected);
+        });
+      });
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", recordFilters);
+
   document.addEventListener("DOMContentLoaded", function () {
     scheduleToasts(document);
     enableByCheckbox(document);
+    updateBulkRevoke();
   });
-  document.addEventListener("htmx:oobAfterSwap", function () { scheduleToasts(document); });
+  // However a toast arrives (out of band after a write, or with a page), the cap and the timer
+  // apply to it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var region = document.getElementById("toasts");
+    if (region) {
+      new MutationObserver(function () { scheduleToasts(region); }).observe(region, { childList: true });
+    }
+  });
 })();

@@ -117,6 +117,9 @@ def test_search_matches_name_key_id_and_owner_email(admin_client, keys):
             {"Main Website Integration", "Telemetry collector", "Billing export"},
         ),
         ("?owner=ops@acme.test", {"Telemetry collector", "Billing export"}),
+        ("?owner=OPS@", {"Telemetry collector", "Billing export"}),
+        ("?owner=dev@acme", {"Main Website Integration", "Staging sync", "Legacy import"}),
+        ("?owner=outsider", set()),
         ("?permission=customers:write", {"Main Website Integration", "Legacy import"}),
         ("?status=active&permission=usage:read", {"Staging sync"}),
     ],
@@ -225,3 +228,64 @@ def test_the_address_bar_keeps_only_the_filters_in_use(admin_client, keys):
         CONSOLE + "?q=sync&status=&environment=staging&per_page=25", headers=htmx_headers()
     )
     assert response["HX-Push-Url"] == CONSOLE + "?q=sync&environment=staging"
+
+
+def test_the_table_answer_carries_the_sort_menu_out_of_band(admin_client, keys):
+    body = admin_client.get(CONSOLE + "?sort=-name", headers=htmx_headers()).content.decode()
+    assert body.lstrip().startswith('<section id="key-table"')
+    assert '<div class="filter" id="sort-filter" hx-swap-oob="true">' in body
+    assert '<option value="-name" selected>' in body
+    assert 'aria-sort="descending"><a href="?sort=name"' in body
+    # A full page has the menu once, in the form, and never out of band.
+    page = admin_client.get(CONSOLE + "?sort=-name").content.decode()
+    assert page.count('id="sort-filter"') == 1 and "hx-swap-oob" not in page
+
+
+def test_with_no_sort_the_created_header_says_newest_first(admin_client, keys):
+    body = admin_client.get(CONSOLE, headers=htmx_headers()).content.decode()
+    assert 'aria-sort="descending"><a href="?sort=created"' in body
+    assert body.count("aria-sort=") == 1
+
+
+def test_a_history_restore_gets_the_whole_page_and_pushes_nothing(admin_client, keys):
+    response = admin_client.get(
+        CONSOLE + "?sort=name&status=active",
+        headers=htmx_headers() | {"HX-History-Restore-Request": "true"},
+    )
+    body = response.content.decode()
+    assert "<html" in body and 'id="key-filters"' in body and "hx-swap-oob" not in body
+    assert "HX-Push-Url" not in response
+    assert "HX-Request" in response["Vary"]
+
+
+def test_every_filter_has_a_submit_path_without_javascript(admin_client, keys):
+    page = admin_client.get(CONSOLE).content.decode()
+    form = page[
+        page.index('<form id="key-filters"') : page.index("</form>", page.index("key-filters"))
+    ]
+    assert '<button type="submit" class="button">Apply</button>' in form
+    assert "<noscript>" not in form
+    # An owner typed and left (change) applies as a select does: the form listens for change.
+    assert 'hx-trigger="change, ' in form
+
+
+def test_revoke_selected_shows_only_while_a_key_can_be_revoked(admin_client, keys):
+    page = admin_client.get(CONSOLE).content.decode()
+    assert '<form id="bulk-form"' in page and "data-bulk-count" in page
+    assert 'aria-describedby="bulk-hint"' in page
+    bulk = page[
+        page.index('<form id="bulk-form"') : page.index(">", page.index('<form id="bulk-form"'))
+    ]
+    assert "hidden" not in bulk
+    for query in ("?status=revoked", "?q=nothing-like-this"):
+        page = admin_client.get(CONSOLE + query).content.decode()
+        start = page.index('<form id="bulk-form"')
+        assert page[start : page.index(">", start)].endswith(" hidden")
+
+
+def test_the_owner_filter_never_reaches_another_tenants_member(
+    admin_client, keys, outsider, globex, make_key
+):
+    make_key(outsider, tenant=globex, name="Globex key")
+    assert _names(admin_client, "?owner=owner@globex.test") == []
+    assert "Globex key" not in _names(admin_client, "?owner=globex")

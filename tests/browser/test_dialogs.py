@@ -154,7 +154,7 @@ def test_every_dialog_looks_right_and_has_no_axe_violation(page, demo, viewport)
             page.goto("/t/acme/keys/")
             page.get_by_label("Select Staging sync").check()
             page.get_by_label("Select Reporting dashboard").check()
-            page.get_by_role("button", name="Revoke selected").click()
+            page.get_by_role("button", name="Revoke 2 selected").click()
             shown = page.get_by_role("dialog", name="Revoke API keys")
             expect(shown.get_by_role("link", name="Cancel")).to_be_focused()
             name = "bulk-revoke"

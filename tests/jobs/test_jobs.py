@@ -378,3 +378,74 @@ def test_finished_jobs_and_their_files_are_pruned(
     Job.objects.filter(pk=job_id).update(finished_at=timezone.now() - timedelta(days=31))
     call_command("prune_jobs", "--days", "30", stdout=io.StringIO())
     assert not Job.objects.filter(pk=job_id).exists() and not path.exists()
+
+
+def _csv_import(api, key, django_capture_on_commit_callbacks, body):
+    return _import(api, key, django_capture_on_commit_callbacks, raw=body, content_type="text/csv")
+
+
+def test_a_refused_csv_import_names_each_invalid_line_and_its_error(
+    api, new_key, acme, django_capture_on_commit_callbacks
+):
+    key = new_key(scopes=["customers:write"])
+    Customer.objects.create(tenant=acme, environment="production", name="Old", external_id="dup")
+    # Line 1 is the header; Initech's quoted cell spans lines 2-3, so the clash is on line 4.
+    body = 'name,external_id\nInitech,"i-1\nEast"\nTwin,dup\nFine,f-1\n'
+    response = _csv_import(api, key, django_capture_on_commit_callbacks, body)
+    status = api("GET", response["Location"], key).json()
+    assert status["status"] == "failed"
+    assert status["error"] == (
+        "1 of 3 rows is invalid; nothing was imported. "
+        "Line 4, external_id: Another customer already has this external ID."
+    )
+    assert status["details"] == [
+        {
+            "row": 2,
+            "line": 4,
+            "errors": {"external_id": ["Another customer already has this external ID."]},
+        }
+    ]
+    assert Customer.objects.count() == 1  # all or nothing
+    # The jobs page shows the same sentence.
+    page = _jobs_page_for(acme).content.decode()
+    assert "Line 4, external_id: Another customer already has this external ID." in page
+
+
+def _jobs_page_for(tenant):
+    from django.test import Client
+
+    from tenants.models import Membership
+
+    client = Client()
+    client.force_login(Membership.objects.filter(tenant=tenant, is_developer=True).first().user)
+    return client.get(reverse("jobs:list", args=[tenant.slug]))
+
+
+def test_a_csv_request_with_bad_rows_is_refused_naming_their_lines(api, new_key, acme):
+    key = new_key(scopes=["customers:write"])
+    body = "name,status\nGood,active\n,active\nOk,gone\n"
+    response = api("POST", "/customers/import", key, raw=body, content_type="text/csv")
+    assert response.status_code == 422
+    assert set(response.json()["errors"]) == {"line[3].name", "line[4].status"}
+    assert not Job.objects.exists() and not Customer.objects.exists()
+
+
+def test_a_big_refused_import_names_the_first_rows_and_counts_the_rest(
+    api, new_key, acme, django_capture_on_commit_callbacks
+):
+    key = new_key(scopes=["customers:write"])
+    Customer.objects.bulk_create(
+        Customer(tenant=acme, environment="production", name=f"Old {n}", external_id=f"e-{n}")
+        for n in range(40)
+    )
+    rows = [{"name": f"New {n}", "external_id": f"e-{n}"} for n in range(40)]
+    rows.insert(0, {"name": "Fresh"})
+    response = _import(api, key, django_capture_on_commit_callbacks, rows)
+    status = api("GET", response["Location"], key).json()
+    error = status["error"]
+    assert error.startswith("40 of 41 rows are invalid; nothing was imported. Row 2, external_id:")
+    assert error.count("Another customer already has this external ID.") == 5
+    assert "Row 6, external_id" in error and "Row 7," not in error
+    assert error.endswith("And 35 more invalid rows (see the details).")
+    assert len(status["details"]) == 40
+    assert Customer.objects.count() == 40

@@ -9,14 +9,14 @@ from tests.helpers import htmx_headers
 EVENTS = reverse("tenants:events", args=["acme"])
 
 
-def _event(tenant, n, target_id=""):
+def _event(tenant, n, target_id="", actor=None, name=""):
     return event_record(
         action=Event.Action.ROLE_CHANGED,
-        actor=None,
+        actor=actor,
         tenant=tenant,
         target_type="key" if target_id else "member",
         target_id=target_id or str(n),
-        target_name=f"target {n}",
+        target_name=name or f"target {n}",
     )
 
 
@@ -61,3 +61,41 @@ def test_an_event_cannot_be_changed_or_deleted(acme):
 
 def test_an_empty_log_says_what_will_appear(admin, client_for):
     assert "No events yet" in client_for(admin).get(EVENTS).content.decode()
+
+
+def _search(client, query: str) -> str:
+    return client.get(EVENTS, {"q": query}, headers=htmx_headers()).content.decode()
+
+
+def test_events_are_searchable_by_key_name_and_actor_email(admin, developer, acme, client_for):
+    _event(acme, 1, target_id="kAbc123456", name="Billing export")
+    _event(acme, 2, target_id="kXyz789012", name="Telemetry collector", actor=developer)
+    client = client_for(admin)
+    by_name = _search(client, "billing EXP")
+    assert "kAbc123456" in by_name and "kXyz789012" not in by_name
+    by_actor = _search(client, "dev@acme")
+    assert "kXyz789012" in by_actor and "kAbc123456" not in by_actor
+    assert "No events match" in _search(client, "nothing-like-this")
+
+
+def test_a_search_never_matches_another_tenants_event(admin, acme, globex, outsider, client_for):
+    # The same key ID, name and actor email in globex: only acme's event may show.
+    _event(globex, 1, target_id="kShared001", name="Shared name", actor=outsider)
+    _event(acme, 2, target_id="kAcmeOnly1", name="Acme key")
+    client = client_for(admin)
+    for query in ("kShared001", "Shared name", "owner@globex.test", "globex"):
+        body = _search(client, query)
+        assert "<table" not in body and "No events match" in body, query
+
+
+def test_the_search_box_says_what_it_matches_with_a_key_id_of_the_right_length(admin, client_for):
+    import re
+
+    from apikeys import keyformat
+
+    page = client_for(admin).get(EVENTS).content.decode()
+    placeholder = re.search(r'id="id_q"[^>]* placeholder="([^"]*)"', page).group(1)
+    example = re.search(r"e\.g\. (\w+)", placeholder).group(1)
+    assert keyformat.KEY_ID_PATTERN.fullmatch(example), example
+    assert "key name" in placeholder and "email" in placeholder
+    assert ">Search events</label>" in page
