@@ -254,6 +254,14 @@
       updateBulkRevoke();
     }
   });
+  // A search box applies itself while typing (its form's hx-trigger "input changed delay");
+  // the `change` it fires again on losing focus would fetch the same table once more and
+  // close the row menu that was just clicked open. Every other field applies on `change`.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("form[role=search] input[type=search]")) {
+      event.stopPropagation();
+    }
+  }, true);
   document.addEventListener("htmx:afterSettle", updateBulkRevoke);
   document.addEventListener("htmx:historyRestore", updateBulkRevoke);
 
