@@ -8,13 +8,13 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from apikeys.models import ApiKey
+from apikeys.models import ApiKey, RequestLog
 from jobs.models import Job
 from jobs.tasks import import_failure
 from tenants.models import Event, Membership
 from tenants.services import event_record
 from tests.browser.conftest import ARTIFACTS, sign_in
-from tests.factories import PASSWORD, api_key, lift_key_limits
+from tests.factories import PASSWORD, CustomerFactory, LicenseFactory, api_key, lift_key_limits
 
 VIEWPORTS = [(1280, 800, "desktop"), (390, 844, "phone")]
 LONG_DESCRIPTION = (
@@ -139,3 +139,41 @@ def test_a_failed_import_shows_its_summary_and_its_rows_on_demand(
     assert Axe().run(page).response["violations"] == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"jobs-failed-import-{suffix}.png", full_page=True)
+
+
+@pytest.mark.parametrize(("width", "height", "suffix"), VIEWPORTS)
+def test_request_logs_and_customers_fit_a_phone_as_cards(page, admin, acme, width, height, suffix):
+    for n in range(3):
+        RequestLog.objects.create(
+            created_at=timezone.now(),
+            tenant=acme,
+            key_id="k7Hq2P9xWm",
+            environment="production",
+            method="GET",
+            path=f"/api/production/v1/customers/cus_{'x' * 12}/licenses?page={n}",
+            status=429 if n else 200,
+            latency_ms=12.5,
+            client_ip="2001:db8:85a3::8a2e:370:7334",
+        )
+        customer = CustomerFactory(
+            tenant=acme, name=f"Quarterly Reconciliation Partners {n}", external_id=f"crm-{n}"
+        )
+        LicenseFactory(customer=customer)
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, "admin@acme.test", PASSWORD)
+    for path, table, shot in [
+        ("/t/acme/logs/", "#log-table", "logs"),
+        ("/t/acme/customers/", "#customer-table", "customers"),
+    ]:
+        page.goto(path)
+        _fits(page, f"{table} .table-scroll")
+        cells = page.locator(f"{table} tbody td[data-label]")
+        expect(cells.first).to_be_visible()
+        if suffix == "phone":
+            # Each fact under its label; nothing past the window's right edge.
+            for index in range(cells.count()):
+                box = cells.nth(index).bounding_box()
+                assert box["x"] + box["width"] <= width, cells.nth(index).inner_text()
+        assert Axe().run(page).response["violations"] == []
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{shot}-cards-{suffix}.png", full_page=True)
