@@ -63,8 +63,13 @@ class MembershipInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            # Another person is another membership: remove this one and add theirs.
-            self.fields["user"].disabled = True
+            # Another person is another membership: remove this one and add theirs. The
+            # locked select offers no pencil, + or eye beside it either (they did nothing).
+            user = self.fields["user"]
+            user.disabled = True
+            for offer in ("can_add_related", "can_change_related", "can_view_related"):
+                if hasattr(user.widget, offer):
+                    setattr(user.widget, offer, False)
 
 
 class MembershipFormSet(BaseInlineFormSet):

@@ -5,7 +5,7 @@ does: the input's min and max, the help text and every error ("Enter a whole num
 import pytest
 from django.urls import reverse
 
-from tenants.models import TenantSettings
+from tenants.models import Membership, TenantSettings
 from tests.system.test_admin_write_path import _post_change
 
 RANGES = {
@@ -53,3 +53,14 @@ def test_the_inputs_bounds_and_help_state_the_same_range_as_the_settings_page(
     assert admin_field.help_text == portal_field.help_text
     assert admin_field.error_messages["min_value"] == portal_field.error_messages["min_value"]
     assert (admin_field.widget.attrs["min"], admin_field.widget.attrs["max"]) == (low, high)
+
+
+def test_a_members_locked_user_offers_no_add_change_or_view_links(root_client, acme, admin):
+    body = root_client.get(reverse("admin:tenants_tenant_change", args=[acme.pk])).content
+    body = body.decode()
+    # The existing rows' user is locked: nothing beside it; the empty row still offers them.
+    assert 'id="change_id_memberships-0-user"' not in body
+    assert 'id="add_id_memberships-0-user"' not in body
+    assert 'id="view_id_memberships-0-user"' not in body
+    empty_row = Membership.objects.filter(tenant=acme).count()
+    assert f'id="add_id_memberships-{empty_row}-user"' in body
