@@ -1,31 +1,16 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from apikeys import services
 from apikeys.models import MAX_RATE_LIMIT, Environment, Scope, today
+from tenants.forms import bound_settings_numbers, bounded_integer
 from tenants.models import TenantSettings
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
-
-
-def bounded_integer(
-    low: int, high: int, *, message: str, help_text: str, **kwargs
-) -> forms.IntegerField:
-    """A whole number in one range, stated once: the input's min and max, its help text and
-    every error it can give (not a number, too low, too high) say the same range."""
-    messages = {"invalid": message, "min_value": message, "max_value": message}
-    return forms.IntegerField(
-        min_value=low,
-        max_value=high,
-        error_messages=messages,
-        help_text=help_text,
-        **kwargs,
-    )
 
 
 def rate_limit_field() -> forms.IntegerField:
@@ -37,6 +22,29 @@ def rate_limit_field() -> forms.IntegerField:
         message=services.RATE_LIMIT_MESSAGE,
         help_text=f"From 1 to {MAX_RATE_LIMIT:,} requests per minute.",
     )
+
+
+def apply_expiry_rule(
+    field: forms.DateField, policy: TenantSettings, *, default: date | None
+) -> None:
+    """Show `services.expiry_error`'s rule on a key's expiry field (create and renew alike):
+    the date picker's min and max, required with the service's own message when the tenant
+    has a maximum, and help text naming the last allowed day. `default` is the initial date
+    without a maximum (with one: 90 days ahead at most, never past the maximum)."""
+    field.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
+    if policy.max_expiration_days:
+        latest = today() + timedelta(days=policy.max_expiration_days)
+        field.required = True
+        field.error_messages["required"] = services.expiry_error(policy, None)
+        field.initial = min(latest, today() + timedelta(days=90))
+        field.widget.attrs["max"] = latest.isoformat()
+        field.help_text = (
+            f"The last day the key works: at most {policy.max_expiration_days} days ahead "
+            f"(until {latest:%Y-%m-%d})."
+        )
+    else:
+        field.initial = default
+        field.help_text = "The last day the key works. Leave empty for a key that never expires."
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -97,20 +105,7 @@ class ApiKeyCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.policy = policy
         self.fields["rate_limit"].initial = policy.default_rate_limit
-        expires = self.fields["expires_on"]
-        expires.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
-        if policy.max_expiration_days:
-            latest = today() + timedelta(days=policy.max_expiration_days)
-            expires.required = True
-            expires.initial = min(latest, today() + timedelta(days=90))
-            expires.widget.attrs["max"] = latest.isoformat()
-            expires.help_text = (
-                f"The last day the key works: at most {policy.max_expiration_days} days ahead."
-            )
-        else:
-            expires.help_text = (
-                "The last day the key works. Leave empty for a key that never expires."
-            )
+        apply_expiry_rule(self.fields["expires_on"], policy, default=None)
 
 
 class ApiKeyEditForm(forms.Form):
@@ -152,15 +147,6 @@ class ApiKeyRollForm(forms.Form):
         return timezone.now() + GRACE[self.cleaned_data["grace"]]
 
 
-# What each bounded setting's help text says after its range.
-SETTINGS_HELP = {
-    "max_expiration_days": "days (ten years at most). Applies to new keys only. "
-    "Leave empty for no maximum.",
-    "max_keys_per_user": "keys. Creating a key beyond it is refused.",
-    "default_rate_limit": "requests per minute, for new keys.",
-}
-
-
 class ApiKeyRenewForm(forms.Form):
     """An expired key's new expiry date, within the tenant's maximum (as on create)."""
 
@@ -168,25 +154,7 @@ class ApiKeyRenewForm(forms.Form):
 
     def __init__(self, *args, policy: TenantSettings, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        expires = self.fields["expires_on"]
-        expires.widget.attrs["min"] = (today() + timedelta(days=1)).isoformat()
-        if policy.max_expiration_days:
-            latest = today() + timedelta(days=policy.max_expiration_days)
-            expires.required = True
-            expires.error_messages["required"] = (
-                f"This tenant requires an expiry date within {policy.max_expiration_days} days."
-            )
-            expires.initial = min(latest, today() + timedelta(days=90))
-            expires.widget.attrs["max"] = latest.isoformat()
-            expires.help_text = (
-                f"The last day the key works: at most {policy.max_expiration_days} days ahead "
-                f"(until {latest:%Y-%m-%d})."
-            )
-        else:
-            expires.initial = today() + timedelta(days=90)
-            expires.help_text = (
-                "The last day the key works. Leave empty for a key that never expires."
-            )
+        apply_expiry_rule(self.fields["expires_on"], policy, default=today() + timedelta(days=90))
 
 
 class TenantSettingsForm(forms.ModelForm):
@@ -201,24 +169,7 @@ class TenantSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # One range per number, the model's validators (what the server enforces): the same
-        # in the input's min and max, the help text and every error message.
-        for name, suffix in SETTINGS_HELP.items():
-            model_field = TenantSettings._meta.get_field(name)
-            low = next(
-                v.limit_value for v in model_field.validators if isinstance(v, MinValueValidator)
-            )
-            high = next(
-                v.limit_value for v in model_field.validators if isinstance(v, MaxValueValidator)
-            )
-            self.fields[name] = bounded_integer(
-                low,
-                high,
-                label=self.fields[name].label,
-                required=self.fields[name].required,
-                message=f"Enter a whole number from {low:,} to {high:,}.",
-                help_text=f"From {low:,} to {high:,} {suffix}",
-            )
+        bound_settings_numbers(self.fields)
 
 
 STATUS_FILTERS = [

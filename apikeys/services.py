@@ -167,20 +167,8 @@ def api_key_field_errors(
         errors["environment"] = "Choose production, staging or development."
     if (message := rate_limit_error(rate_limit)) is not None:
         errors["rate_limit"] = message
-    if expires_on is not None:
-        if expires_on <= today():
-            errors["expires_on"] = "The expiry date must be in the future."
-        elif policy.max_expiration_days and expires_on > today() + timedelta(
-            days=policy.max_expiration_days
-        ):
-            errors["expires_on"] = (
-                f"This tenant allows keys to last at most {policy.max_expiration_days} days "
-                f"(until {today() + timedelta(days=policy.max_expiration_days):%Y-%m-%d})."
-            )
-    elif policy.max_expiration_days:
-        errors["expires_on"] = (
-            f"This tenant requires an expiry date within {policy.max_expiration_days} days."
-        )
+    if (message := expiry_error(policy, expires_on)) is not None:
+        errors["expires_on"] = message
     customer_ids = sorted(set(customer_scope))
     if customer_ids and "environment" not in errors:
         found = _count_customers(tenant, environment, customer_ids)
@@ -354,9 +342,10 @@ def api_key_enable(*, key: ApiKey, membership: Membership, ip_address: str | Non
     return _set_active(key, membership, True, ip_address)
 
 
-def renewal_expiry_error(policy: TenantSettings, expires_on: date | None) -> str | None:
-    """Why `expires_on` cannot be a renewed key's new expiry, or None: the rules of a new key
-    (in the future, within the tenant's maximum, required when there is one)."""
+def expiry_error(policy: TenantSettings, expires_on: date | None) -> str | None:
+    """Why `expires_on` cannot be a key's expiry date, or None: in the future, within the
+    tenant's maximum, required when there is one. The one rule of a new key and of a renewed
+    one (`api_key_field_errors`, `api_key_regenerate`); `forms.apply_expiry_rule` shows it."""
     if expires_on is None:
         if policy.max_expiration_days:
             return f"This tenant requires an expiry date within {policy.max_expiration_days} days."
@@ -404,7 +393,7 @@ def api_key_regenerate(
     changes = None
     fields = ["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
     if renew:
-        error = renewal_expiry_error(TenantSettings.objects.get(tenant=key.tenant), expires_on)
+        error = expiry_error(TenantSettings.objects.get(tenant=key.tenant), expires_on)
         if error:
             raise ValidationError({"expires_on": error})
         changes = {

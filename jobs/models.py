@@ -52,6 +52,16 @@ class Job(models.Model):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
 
     @property
+    def error_summary(self) -> str:
+        """The error's first sentence, for the Jobs table's cell; the rest is `error_more`."""
+        head, sep, _ = self.error.partition(". ")
+        return head + (sep.strip() if sep else "")
+
+    @property
+    def error_more(self) -> str:
+        return self.error.partition(". ")[2]
+
+    @property
     def duration(self):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at

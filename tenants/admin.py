@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from accounts.admin import UserAdmin
 from accounts.models import User
 from tenants import services
+from tenants.forms import bound_settings_numbers
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tenants.selectors import licenses_assigned
 from web.http import client_ip
@@ -29,8 +30,28 @@ def _is_last_admin(membership: Membership) -> bool:
     )
 
 
+class TenantSettingsInlineForm(forms.ModelForm):
+    """The tenant's settings as the portal's Settings page states them: one range per number
+    in the input's min and max, its help text and every error ("Enter a whole number from 1
+    to 1,000."), never the model field's "≥ 0" then the validator's "≥ 1"."""
+
+    class Meta:
+        model = TenantSettings
+        fields = (
+            "api_keys_enabled",
+            "max_expiration_days",
+            "max_keys_per_user",
+            "default_rate_limit",
+        )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bound_settings_numbers(self.fields)
+
+
 class TenantSettingsInline(admin.StackedInline):
     model = TenantSettings
+    form = TenantSettingsInlineForm
     can_delete = False
 
 
@@ -42,8 +63,13 @@ class MembershipInlineForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            # Another person is another membership: remove this one and add theirs.
-            self.fields["user"].disabled = True
+            # Another person is another membership: remove this one and add theirs. The
+            # locked select offers no pencil, + or eye beside it either (they did nothing).
+            user = self.fields["user"]
+            user.disabled = True
+            for offer in ("can_add_related", "can_change_related", "can_view_related"):
+                if hasattr(user.widget, offer):
+                    setattr(user.widget, offer, False)
 
 
 class MembershipFormSet(BaseInlineFormSet):

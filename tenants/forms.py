@@ -1,4 +1,51 @@
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from tenants.models import TenantSettings
+
+
+def bounded_integer(
+    low: int, high: int, *, message: str, help_text: str, **kwargs
+) -> forms.IntegerField:
+    """A whole number in one range, stated once: the input's min and max, its help text and
+    every error it can give (not a number, too low, too high) say the same range."""
+    messages = {"invalid": message, "min_value": message, "max_value": message}
+    return forms.IntegerField(
+        min_value=low,
+        max_value=high,
+        error_messages=messages,
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+# What each bounded setting's help text says after its range.
+SETTINGS_HELP = {
+    "max_expiration_days": "days (ten years at most). Applies to new keys only. "
+    "Leave empty for no maximum.",
+    "max_keys_per_user": "keys. Creating a key beyond it is refused.",
+    "default_rate_limit": "requests per minute, for new keys.",
+}
+
+
+def bound_settings_numbers(fields: dict[str, forms.Field]) -> None:
+    """One range per settings number, the model's validators (what the server enforces): the
+    same in the input's min and max, the help text and every error message. The portal's
+    Settings page and the system admin site's tenant page say it alike."""
+    for name, suffix in SETTINGS_HELP.items():
+        if name not in fields:
+            continue
+        validators = TenantSettings._meta.get_field(name).validators
+        low = next(v.limit_value for v in validators if isinstance(v, MinValueValidator))
+        high = next(v.limit_value for v in validators if isinstance(v, MaxValueValidator))
+        fields[name] = bounded_integer(
+            low,
+            high,
+            label=fields[name].label,
+            required=fields[name].required,
+            message=f"Enter a whole number from {low:,} to {high:,}.",
+            help_text=f"From {low:,} to {high:,} {suffix}",
+        )
 
 
 class MemberAddForm(forms.Form):
