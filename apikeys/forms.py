@@ -16,7 +16,8 @@ class DateInput(forms.DateInput):
 
 class WholeNumberField(forms.IntegerField):
     """An IntegerField that reads ASCII digits only (an optional minus sign, surrounding
-    spaces): Python's int() also takes "١٠", "１０", "1_0" and "+10", and Django's "10.0"."""
+    spaces): Python's int() also takes Arabic-Indic or fullwidth digits, "1_0" and "+10",
+    and Django's own "10.0"."""
 
     ASCII_INTEGER = re.compile(r"-?[0-9]{1,18}")
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from apikeys.models import ApiKey, ProviderKey
-from tenants.models import Event, Membership
+from tenants.models import Membership
 from tests.factories import MembershipFactory, UserFactory, api_key, lift_key_limits
 from tests.helpers import csrf_token_for, htmx_headers
 
@@ -113,7 +113,8 @@ def test_another_owners_or_tenants_key_settings_are_not_editable(
 
 
 @pytest.mark.parametrize(
-    "value", ["0", "-1", "1e9", "1000000000", "1 OR 1", "", "١٠", "1.5", "9" * 400, "0x10"]
+    "value",
+    ["0", "-1", "1e9", "1000000000", "1 OR 1", "", "\u0661\u0660", "1.5", "9" * 400, "0x10"],
 )
 def test_a_hostile_rate_limit_is_a_field_error_and_changes_nothing(
     acme, developer, client_for, value
@@ -373,7 +374,7 @@ def test_a_malformed_charset_or_nul_is_a_400_on_the_api(api, new_key):
     assert response.status_code in (400, 404)
 
 
-@pytest.mark.parametrize("value", ["١٠", "１０", "1_0", "10.0", "+10"])
+@pytest.mark.parametrize("value", ["\u0661\u0660", "\uff11\uff10", "1_0", "10.0", "+10"])
 def test_a_number_in_a_bounded_field_is_ascii_digits_only(value):
     """SECURITY 27: non-ASCII digits (and Python's other spellings of an int) are refused in
     every bounded number: a key's rate limit on create and edit, the tenant's settings."""
