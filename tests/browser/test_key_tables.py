@@ -23,7 +23,15 @@ PHONE = {"width": 390, "height": 844}
 LONG_OWNER = "integration.platform.automation.owner@operations.subsidiary-example.test"
 MENU_ITEMS = {
     # What the owner (a developer) is offered for a key in each state.
-    "Active key": ["View details", "Edit settings", "Disable", "Regenerate", "Roll", "Revoke", "Delete"],
+    "Active key": [
+        "View details",
+        "Edit settings",
+        "Disable",
+        "Regenerate",
+        "Roll",
+        "Revoke",
+        "Delete",
+    ],
     "Disabled key": ["View details", "Edit settings", "Enable", "Regenerate", "Revoke", "Delete"],
     "Expired key": ["View details", "Edit settings", "Renew", "Revoke", "Delete"],
     "Revoked key": ["View details", "Delete"],
