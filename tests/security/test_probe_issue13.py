@@ -391,3 +391,23 @@ def test_a_plain_number_in_a_bounded_field_is_still_accepted(value):
     from apikeys.forms import rate_limit_field
 
     assert rate_limit_field().clean(value) == int(value)
+
+
+def test_a_developer_whose_licence_was_taken_back_cannot_renew_an_expired_key(
+    acme, admin, developer, client_for
+):
+    """Taking a licence back leaves working keys working, but renewing an expired key makes a
+    dead key work again with a new secret: that is generating a key, which needs a licence."""
+    key = _expired(developer, acme)
+    from tenants import services as tenant_services
+
+    tenant_services.member_set_license(membership=_m(developer, acme), licensed=False, actor=admin)
+    client = client_for(developer)
+    token = csrf_token_for(client, reverse("apikeys:my_keys", args=["acme"]))
+    response = _renew(client, token, key, (date.today() + timedelta(days=30)).isoformat())
+    assert response.status_code == 200
+    assert b"licence" in response.content
+    before = key.secret_hash
+    key.refresh_from_db()
+    assert key.secret_hash == before
+    assert key.expires_on < date.today()
