@@ -411,3 +411,36 @@ def test_a_developer_whose_licence_was_taken_back_cannot_renew_an_expired_key(
     key.refresh_from_db()
     assert key.secret_hash == before
     assert key.expires_on < date.today()
+
+
+def test_replacing_the_provider_key_needs_the_csrf_token(acme, admin_client, client_for, admin):
+    url = reverse("apikeys:provider_generate", args=["acme"])
+    admin_client.post(url, {}, headers=htmx_headers(admin_client.token))
+    active = ProviderKey.objects.get(tenant=acme, revoked_at__isnull=True)
+    response = client_for(admin).post(url, {"replaces": active.kid}, headers={"HX-Request": "1"})
+    assert response.status_code == 403
+    assert ProviderKey.objects.get(tenant=acme, revoked_at__isnull=True) == active
+
+
+def test_revoke_selected_never_reaches_another_tenants_keys(
+    acme, globex, admin_client, outsider, developer
+):
+    theirs = _key(outsider, globex)
+    mine = _key(developer, acme)
+    url = reverse("apikeys:bulk_revoke", args=["acme"])
+    response = admin_client.post(
+        url,
+        {"key": [theirs.key_id, mine.key_id], "confirm": "yes"},
+        headers=htmx_headers(admin_client.token),
+    )
+    assert response.status_code == 200
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert mine.revoked_at is not None
+    # Without the token, nothing is revoked.
+    other = _key(developer, acme)
+    response = admin_client.post(url, {"key": [other.key_id], "confirm": "yes"})
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.revoked_at is None
