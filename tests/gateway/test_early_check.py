@@ -1,5 +1,6 @@
-"""The key check is sent before Django routes an API request (portal.middleware.
-ApiKeyCheckMiddleware), and the endpoint reads its answer: one round trip, never a stale one."""
+"""The key check is sent before Django routes an API request (gateway.middleware.
+ApiKeyCheckMiddleware, first of settings.API_MIDDLEWARE), and the endpoint reads its answer:
+one round trip, never a stale one."""
 
 import os
 
@@ -33,7 +34,10 @@ def test_the_check_is_under_way_before_the_rest_of_django_sees_the_request(api, 
     request = RequestFactory().get("/api/production/v1/me", HTTP_AUTHORIZATION=f"Bearer {key}")
     ApiKeyCheckMiddleware(rest_of_django)(request)
     assert seen == {"in flight": True}
-    assert settings.MIDDLEWARE[0] == "gateway.middleware.ApiKeyCheckMiddleware"  # before all else
+    # Before all else: an API request leaves MIDDLEWARE at its first entry, and the check is
+    # the first of API_MIDDLEWARE.
+    assert settings.MIDDLEWARE[0] == "portal.middleware.ApiRouteMiddleware"
+    assert settings.API_MIDDLEWARE[0] == "gateway.middleware.ApiKeyCheckMiddleware"
 
 
 @with_redis
