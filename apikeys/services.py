@@ -390,6 +390,13 @@ def api_key_regenerate(
         raise ValidationError(
             "Only an expired key is renewed; this one still works until its expiry date."
         )
+    if renew and not Membership.objects.filter(pk=membership.pk, has_license=True).exists():
+        # Renewing makes a key that works for nobody work again: a new key, in effect, which
+        # only a licensed developer may generate (a working key outlives a lost licence).
+        raise ValidationError(
+            "You need a licence to renew an API key, and you have none in this tenant. "
+            "A tenant admin can assign you one on the Members page."
+        )
     changes = None
     fields = ["secret_hash", "previous_secret_hash", "previous_valid_until", "updated_at"]
     if renew:

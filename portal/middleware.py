@@ -25,6 +25,19 @@ class SystemAdminHostMiddleware:
         return self.get_response(request)
 
 
+class ApiHostMiddleware:
+    """In API_MIDDLEWARE, after the security headers' middleware: what the portal's
+    CommonMiddleware does for the Host, done for the API. A host it does not serve is a 400
+    (DisallowedHost, logged as one line by portal.logs) that still carries the headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.get_host()
+        return self.get_response(request)
+
+
 class _ApiHandler(BaseHandler):
     """The request handler of `/api/`: Django's, over settings.API_MIDDLEWARE (synchronous,
     as the portal's WSGI workers are)."""
@@ -52,9 +65,9 @@ class _ApiHandler(BaseHandler):
 class ApiRouteMiddleware:
     """First in MIDDLEWARE: sends an `/api/` request down its own, shorter chain
     (settings.API_MIDDLEWARE, then the same URLconf and views), and everything else down the
-    portal's. What the portal's CommonMiddleware does that the API needs is done here: the
-    Host is checked against ALLOWED_HOSTS (a 400 otherwise), and answers get a
-    `Content-Length`."""
+    portal's. What the portal's CommonMiddleware does that the API needs is done by the API
+    chain (`ApiHostMiddleware`: the Host against ALLOWED_HOSTS) and here (a
+    `Content-Length`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,7 +78,6 @@ class ApiRouteMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path_info.startswith("/api/"):
             return self.get_response(request)
-        request.get_host()  # DisallowedHost: a 400, logged as one line (portal.logs)
         response = self.api(request)
         if not response.streaming and "Content-Length" not in response:
             response.headers["Content-Length"] = str(len(response.content))

@@ -167,6 +167,8 @@ API_MIDDLEWARE = [
     "web.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Host against ALLOWED_HOSTS: inside the headers' middleware, so a 400 carries them.
+    "portal.middleware.ApiHostMiddleware",
     "portal.middleware.SystemAdminHostMiddleware",
 ]
 

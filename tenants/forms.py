@@ -1,7 +1,26 @@
+import re
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from tenants.models import TenantSettings
+
+
+class WholeNumberField(forms.IntegerField):
+    """An IntegerField that reads ASCII digits only (an optional minus sign, surrounding
+    spaces): Python's int() also takes Arabic-Indic or fullwidth digits, "1_0" and "+10",
+    and Django's own "10.0"."""
+
+    ASCII_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+    def to_python(self, value):
+        if (
+            isinstance(value, str)
+            and value.strip()
+            and not self.ASCII_INTEGER.fullmatch(value.strip())
+        ):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 def bounded_integer(
@@ -10,7 +29,7 @@ def bounded_integer(
     """A whole number in one range, stated once: the input's min and max, its help text and
     every error it can give (not a number, too low, too high) say the same range."""
     messages = {"invalid": message, "min_value": message, "max_value": message}
-    return forms.IntegerField(
+    return WholeNumberField(
         min_value=low,
         max_value=high,
         error_messages=messages,
