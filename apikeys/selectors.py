@@ -20,12 +20,6 @@ def api_key_events(*, key: ApiKey) -> QuerySet[Event]:
     return Event.objects.filter(tenant=key.tenant_id, target_type="key", target_id=key.key_id)
 
 
-def api_key_daily_requests(*, key: ApiKey, days: int) -> dict:
-    since = timezone.now().date() - timedelta(days=days - 1)
-    rows = KeyUsageDay.objects.filter(tenant=key.tenant_id, key_id=key.key_id, day__gte=since)
-    return dict(rows.values_list("day", "requests"))
-
-
 def api_key_daily_status_classes(*, key: ApiKey, days: int) -> dict:
     """Per day of the last `days`: the key's requests by status class (STATUS_CLASSES), and
     as `unclassified` what the total holds beyond them (counts from before the split)."""
