@@ -26,6 +26,17 @@ class Chart:
     summary: str
 
 
+def _span(start: date, end: date, *, days: int, total: int, peak: int, unit: str) -> dict:
+    """What a daily chart says of its whole span: its ends and one sentence."""
+    return {
+        "peak": peak,
+        "total": total,
+        "first": f"{start:%b %d}",
+        "last": f"{end:%b %d}",
+        "summary": f"{total:,} {unit} over {days} days, at most {peak:,} on a day",
+    }
+
+
 def daily_bars(
     values: dict[date, int], *, days: int, end: date, unit: str, width: int = 600, height: int = 120
 ) -> Chart:
@@ -54,11 +65,7 @@ def daily_bars(
         bars=bars,
         width=width,
         height=height,
-        peak=peak,
-        total=total,
-        first=f"{start:%b %d}",
-        last=f"{end:%b %d}",
-        summary=f"{total:,} {unit} over {days} days, at most {peak:,} on a day",
+        **_span(start, end, days=days, total=total, peak=peak, unit=unit),
     )
 
 
@@ -170,11 +177,7 @@ def stacked_daily_bars(
         ],
         width=width,
         height=height,
-        peak=peak,
-        total=total,
-        first=f"{start:%b %d}",
-        last=f"{end:%b %d}",
-        summary=f"{total:,} {unit} over {days} days, at most {peak:,} on a day",
+        **_span(start, end, days=days, total=total, peak=peak, unit=unit),
     )
 
 
