@@ -79,21 +79,6 @@ def main() -> None:
         verify(hot, "production")
     summary("warm, one key", [timed(verify, hot) for _ in range(20_000)])
 
-    # As the API does it: begun by the first middleware, finished by the endpoint, with
-    # Django's routing in between (here ~150 µs of busy work, not counted).
-    def early(key: str) -> float:
-        started = time.perf_counter_ns()
-        check = verifier.start(key)
-        begun = time.perf_counter_ns()
-        until = begun + 150_000
-        while time.perf_counter_ns() < until:
-            pass
-        resumed = time.perf_counter_ns()
-        verify(key, "production", check)
-        return (begun - started + time.perf_counter_ns() - resumed) / 1000
-
-    summary("warm, one key, begun early (as the API)", [early(hot) for _ in range(20_000)])
-
     sample = keys[:20_000]
     for key in sample:
         verify(key, "production")

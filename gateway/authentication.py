@@ -2,8 +2,7 @@
 (a `Principal`) or why not (a `Refusal`). Each kind of credential is a small class behind it:
 tenant API keys (`TENANT_KEYS`), service keys (`SERVICE_KEYS`) and Provider API tokens
 (`PROVIDER_TOKENS`). In order: a credential in the URL is refused (it is leaked), then the
-bearer header is read (or taken from the early check that read it), then the credential's
-own verifier decides."""
+bearer header is read, then the credential's own verifier decides."""
 
 import re
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from gateway.verification import (
     IN_URL,
     MISSING,
     NOT_BEARER,
-    Check,
     Refusal,
     Verified,
     bearer_key,
@@ -29,11 +27,10 @@ from gateway.verification import (
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A proven caller: a key (`verified`: its record and rate-limit state) or a Provider API
-    token (`provider`: its tenant); `check` is the early check this request used, if any."""
+    token (`provider`: its tenant)."""
 
     verified: Verified | None = None
     provider: ProviderCaller | None = None
-    check: Check | None = None
 
 
 class Credential(Protocol):
@@ -54,11 +51,8 @@ class TenantKeys:
         return key_in_query(request.GET)
 
     def verify(self, request: HttpRequest, token: str, environment: str) -> Principal | Refusal:
-        early = getattr(request, "api_key_check", None)
-        verified = verifier.verify(token, environment, early)
-        if isinstance(verified, Refusal):
-            return verified
-        return Principal(verified=verified, check=early)
+        verified = verifier.verify(token, environment)
+        return verified if isinstance(verified, Refusal) else Principal(verified=verified)
 
 
 class ServiceKeys:
@@ -106,14 +100,10 @@ def authenticate(
 ) -> Principal | Refusal:
     if request.META.get("QUERY_STRING") and credential.in_query(request):
         return IN_URL
-    early = getattr(request, "api_key_check", None)
-    if early is not None and credential is TENANT_KEYS:
-        token = early.key  # the early check (gateway.middleware) has read the header already
-    else:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
-            return credential.missing
-        token = bearer_key(header)
-        if token is None:
-            return credential.not_bearer
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return credential.missing
+    token = bearer_key(header)
+    if token is None:
+        return credential.not_bearer
     return credential.verify(request, token, environment)

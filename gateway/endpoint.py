@@ -108,13 +108,11 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                 return _unavailable()
             if isinstance(principal, Refusal):
                 return _refuse(principal)
-            verified, early = principal.verified, principal.check
+            verified = principal.verified
             try:
                 response = _answer(request, view, verified, environment, allowed, kwargs)
             except DatabaseError:
                 response = _unavailable()
-            if early is not None:
-                early.logged = True  # its count, if any, is this logged request's
             _rate_limit_headers(response, verified)
             record = verified.record
             buffer.record(

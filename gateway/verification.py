@@ -8,12 +8,12 @@ The order matters:
    switched off or deactivated, or another environment.
 """
 
+import contextlib
 import hmac
 import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -22,7 +22,13 @@ from django.db import connection
 
 from apikeys import keyformat
 from apikeys.models import ENVIRONMENT_OF_PREFIX, Environment, ServiceApiKey
-from gateway.keystate import WINDOW_SECONDS, StateUnavailable, state, warn_unavailable
+from gateway.keystate import (
+    WINDOW_SECONDS,
+    StateUnavailable,
+    block_size,
+    state,
+    warn_unavailable,
+)
 
 # A cached record is re-read after this long even if no change was published, so a change
 # whose publication failed (Redis down at that moment) cannot linger longer than this.
@@ -237,81 +243,63 @@ def _state_refusal(record: KeyRecord, environment: str, today: date) -> Refusal 
 
 @dataclass(frozen=True, slots=True)
 class Cached:
-    """A key record as a worker keeps it: trusted only while `token` is the shared state's
-    version and for at most MAX_RECORD_AGE after `loaded_at` (None: no such key)."""
+    """A key record as a worker keeps it: trusted while the worker's lease holds and no change
+    to the key has arrived, for at most MAX_RECORD_AGE after `loaded_at` (None: no such key)."""
 
-    token: object
     loaded_at: float  # time.monotonic()
     record: KeyRecord | None
 
 
-@dataclass(slots=True)
-class Check:
-    """A verification under way (Verifier.start): its round trip may still be travelling."""
-
-    key: str
-    key_id: str
-    digest: str
-    epoch_seconds: float
-    now: datetime
-    cached: Cached | None
-    holds: bool = False  # the cached record says the caller holds the secret
-    answer: Callable[[], tuple[int, object]] | None = None
-    failure: StateUnavailable | None = None
-    outcome: tuple[int, object] = (0, None)
-    logged: bool = False  # the endpoint logged the request this check counted
-
-    @property
-    def window(self) -> int:
-        return int(self.epoch_seconds) // WINDOW_SECONDS
-
-    @property
-    def counted(self) -> bool:
-        """Whether its round trip counted a request against the key's rate limit."""
-        return bool(
-            self.holds and self.failure is None and (self.answer is not None or self.outcome[0])
-        )
-
-    def result(self) -> tuple[int, object]:
-        """The round trip's answer (read once); StateUnavailable if there is none."""
-        if self.answer is not None:
-            answer, self.answer = self.answer, None
-            try:
-                self.outcome = answer()
-            except StateUnavailable as exc:
-                self.failure = exc
-        if self.failure is not None:
-            raise self.failure
-        return self.outcome
-
-
 class Verifier:
-    """One per process: its cache of key records, checked against the shared versions."""
+    """One per worker process: its cache of key records, kept current by the changes pushed to
+    it (gateway.keystate), and the rate-limit tokens it holds."""
 
     def __init__(self) -> None:
         self._records: dict[str, Cached] = {}
+        self._tokens: dict[str, list[int]] = {}  # key ID -> [window, next token, last token]
         self._lock = threading.Lock()
+        self._generation = 0  # counts evictions: a refill racing with one is not stored
+        self._lease: object = None
 
     def clear(self) -> None:
-        with self._lock:
-            self._records.clear()
+        self._evict(None)
 
-    def _refill(self, key_id: str) -> tuple[object, KeyRecord | None]:
-        _, token = state().check(key_id, 0, count=False)
-        record = _load(key_id)  # read after the token: see gateway.keystate
+    def _evict(self, key_ids: frozenset[str] | None) -> None:
+        """Drop these records (None: all), and give back the tokens held for them."""
         with self._lock:
-            if len(self._records) > settings.KEY_CACHE_SIZE:
+            self._generation += 1
+            if key_ids is None:
                 self._records.clear()
-            self._records[key_id] = Cached(token, time.monotonic(), record)
-        return token, record
+                unused, self._tokens = self._tokens, {}
+            else:
+                unused = {}
+                for key_id in key_ids:
+                    self._records.pop(key_id, None)
+                    if (tokens := self._tokens.pop(key_id, None)) is not None:
+                        unused[key_id] = tokens
+        if unused and self._lease is not None:
+            current = self._lease.state
+            for key_id, (window, first, last) in unused.items():
+                if last >= first:
+                    current.refund(key_id, window, last - first + 1)
 
-    def start(self, key: str) -> Check | Refusal:
-        """Begin verifying `key`: check its format, hash it and, if its record is cached,
-        send the shared-state round trip at once (see ApiKeyCheckMiddleware)."""
+    def _trusted(self, current) -> bool:
+        """Whether cached records may be trusted now (reading the changes that arrived)."""
+        lease = self._lease
+        if lease is None or lease.state is not current:
+            if lease is not None:
+                lease.close()
+            lease = self._lease = current.subscribe(self._evict)
+        return lease.trusted()
+
+    def verify(self, key: str, environment: str) -> Verified | Refusal:
         parsed = keyformat.parse(key, with_checksum=False)
         if parsed is None or parsed.env not in ENVIRONMENT_OF_PREFIX:
             return INVALID
-        cached = self._records.get(parsed.key_id)
+        key_id = parsed.key_id
+        current = state()
+        trusted = self._trusted(current)
+        cached = self._records.get(key_id) if trusted else None
         if cached is not None and time.monotonic() - cached.loaded_at >= MAX_RECORD_AGE:
             cached = None
         # The checksum is checked before anything can query the database for the key, and
@@ -322,58 +310,73 @@ class Verifier:
         digest = keyformat.hash_key(key)
         epoch_seconds = time.time()
         now = datetime.fromtimestamp(epoch_seconds, UTC)
-        holds = cached is not None and _holds_secret(cached.record, digest, now)
-        if cached is not None and not holds and not keyformat.checksum_matches(key):
-            return INVALID
-        check = Check(key, parsed.key_id, digest, epoch_seconds, now, cached, holds)
+        window = int(epoch_seconds) // WINDOW_SECONDS
+        counted = None
         if cached is not None:
-            # One round trip: count the request if the cached record shows the caller
-            # holds the secret, and read the versions that say if the record is current.
-            try:
-                check.answer = state().begin(parsed.key_id, check.window, count=check.holds)
-            except StateUnavailable as exc:
-                check.failure = exc
-        return check
-
-    def verify(self, key: str, environment: str, check: Check | None = None) -> Verified | Refusal:
-        """Verify `key`, finishing `check` if it was begun for this very key."""
-        if check is None or check.key != key:
-            check = self.start(key)
-            if isinstance(check, Refusal):
-                return check
-        key_id, digest, now, cached = check.key_id, check.digest, check.now, check.cached
-        used: int | None = None
-        unavailable = False
-        try:
-            if cached is not None:
-                counted, token = check.result()
-                if token == cached.token:
-                    record = cached.record
-                else:
-                    _, record = self._refill(key_id)
-                used = counted if check.holds else None
-            else:
-                _, record = self._refill(key_id)
-        except StateUnavailable as exc:
-            warn_unavailable(exc)
-            self.clear()
-            record, unavailable = _load(key_id), True
-        if cached is not None and record is cached.record:
-            holds = check.holds  # start() compared the digest with this very record
+            record = cached.record
+            if not _holds_secret(record, digest, now):
+                return INVALID
         else:
-            holds = _holds_secret(record, digest, now)
-        if not holds:
-            return INVALID
+            # A first sighting: one token is asked for before the query, so that its answer
+            # travels while the database looks the key up; it is given back if refused.
+            if trusted and not current.down():
+                try:
+                    counted = current.begin_grant(key_id, window, 1, 0)
+                except StateUnavailable as exc:
+                    warn_unavailable(exc)
+                    trusted = False
+            generation = self._generation
+            record = _load(key_id)
+            if trusted and generation == self._generation:
+                with self._lock:
+                    if len(self._records) >= settings.KEY_CACHE_SIZE:
+                        self._records.clear()
+                    self._records[key_id] = Cached(time.monotonic(), record)
+            refusal = (
+                INVALID
+                if not _holds_secret(record, digest, now)
+                else _state_refusal(record, environment, now.date())
+            )
+            if refusal is not None:
+                if counted is not None:
+                    with contextlib.suppress(StateUnavailable):
+                        counted()
+                        current.refund(key_id, window)
+                return refusal
         refusal = _state_refusal(record, environment, now.date())
         if refusal is not None:
             return refusal
-        if used is None and not unavailable:
-            try:
-                used, _ = state().check(key_id, check.window, count=True)
-            except StateUnavailable as exc:
-                warn_unavailable(exc)
-        reset = WINDOW_SECONDS - int(check.epoch_seconds) % WINDOW_SECONDS
+        used = None
+        if counted is not None:
+            with contextlib.suppress(StateUnavailable):
+                used = counted()[0]
+        elif trusted:
+            used = self._take(current, record, window)
+        reset = WINDOW_SECONDS - int(epoch_seconds) % WINDOW_SECONDS
         return Verified(record=record, limit=record.rate_limit, used=used, reset_seconds=reset)
+
+    def _take(self, current, record: KeyRecord, window: int) -> int | None:
+        """This request's token of the key's window: from the block this worker holds, or
+        a new block from the shared counter. Above the limit: a number above it. None: the
+        counter is unavailable (fail open)."""
+        key_id = record.key_id
+        with self._lock:
+            tokens = self._tokens.get(key_id)
+            if tokens is not None and tokens[0] == window and tokens[1] <= tokens[2]:
+                tokens[1] += 1
+                return tokens[1] - 1
+        limit = record.rate_limit
+        try:
+            used, granted = current.grant(key_id, window, block_size(limit), limit)
+        except StateUnavailable as exc:
+            warn_unavailable(exc)
+            return None
+        if granted > 1:
+            with self._lock:
+                if len(self._tokens) >= settings.KEY_CACHE_SIZE:
+                    self._tokens.clear()
+                self._tokens[key_id] = [window, used - granted + 2, used]
+        return used - granted + 1 if granted else used
 
 
 verifier = Verifier()
@@ -406,9 +409,7 @@ def verify_service_key(key: str) -> Verified | Refusal:
         pk=pk, key_id=parsed.key_id, name=service_name, rate_limit=settings.SERVICE_KEY_RATE_LIMIT
     )
     try:
-        used, _ = state().check(
-            f"svc:{parsed.key_id}", int(epoch_seconds) // WINDOW_SECONDS, count=True
-        )
+        used, _ = state().grant(f"svc:{parsed.key_id}", int(epoch_seconds) // WINDOW_SECONDS, 1, 0)
     except StateUnavailable as exc:
         warn_unavailable(exc)
         used = None

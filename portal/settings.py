@@ -162,8 +162,6 @@ MIDDLEWARE = [
 # for sessions, user authentication, messages, CSRF (its views are exempt), the portal's
 # CSP, HTMX or sign-in throttling: it pays only for what protects it.
 API_MIDDLEWARE = [
-    # First: sends the key check to Redis before the rest of Django runs.
-    "gateway.middleware.ApiKeyCheckMiddleware",
     "web.inputs.MalformedRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -347,6 +345,9 @@ KEYS_EXPIRING_SOON_DAYS = env_int("KEYS_EXPIRING_SOON_DAYS", 7, minimum=1)
 KEY_STATE_PREFIX = env_str("KEY_STATE_PREFIX", "kw")
 KEY_STATE_FILE = Path(env_str("KEY_STATE_FILE", str(BASE_DIR / "var" / "key-state")))
 KEY_CACHE_SIZE = env_int("KEY_CACHE_SIZE", 100_000, minimum=0)
+# With Redis, a worker trusts its cached records only while it holds a lease this long, and a
+# writer that changed a key waits this long before it reports done (gateway.keystate).
+KEY_LEASE_MS = env_int("KEY_LEASE_MS", 50, minimum=1)
 # Request logs and usage counts are written in batches, at least this often (seconds).
 API_LOG_FLUSH_SECONDS = env_int("API_LOG_FLUSH_SECONDS", 2, minimum=1)
 API_LOG_BATCH_SIZE = env_int("API_LOG_BATCH_SIZE", 500, minimum=1)

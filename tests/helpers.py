@@ -13,3 +13,12 @@ def htmx_headers(token: str | None = None) -> dict[str, str]:
     if token:
         headers["X-CSRFToken"] = token
     return headers
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -8,10 +8,8 @@ three workers that share only Redis and the database."""
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 from io import StringIO
@@ -23,45 +21,9 @@ from django.urls import reverse
 from apikeys.models import ApiKey
 from gateway import keystate
 from gateway.verification import Verified, Verifier
-from tests.helpers import csrf_token_for
+from tests.helpers import csrf_token_for, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def redis_server(settings, tmp_path):
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is needed for the stall tests (apt-get install redis-server)")
-    port = _free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
-    keystate.reset_state()
-    yield process
-    os.kill(process.pid, signal.SIGCONT)
-    process.kill()
-    process.wait()
-    keystate.reset_state()
 
 
 def _works(worker: Verifier, key: str) -> bool:
@@ -164,7 +126,7 @@ class _Link:
 
     def __init__(self, target_port: int) -> None:
         self._target = target_port
-        self.port = _free_port()
+        self.port = free_port()
         self._sockets: list[socket.socket] = []
         self._listener: socket.socket | None = None
         self.restore()
