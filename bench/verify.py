@@ -3,10 +3,9 @@
     .venv/bin/python bench/verify.py            # PostgreSQL + Redis (BENCH_*_URL override)
     .venv/bin/python bench/verify.py --local    # PostgreSQL + the local key-state file, no Redis
 
-Times `verifier.verify()` alone (parse, checksum, keyed hash, cache, shared versions and the
-rate-limit count; a query only on a cache miss), and as the API runs it (begun before routing,
-finished in the endpoint; the time in between is not counted), and prints median and 95th
-percentile in µs.
+Times `verifier.verify()` (parse, checksum, keyed hash, cache, the lease or state-file check
+and the rate-limit token; a query only on a cache miss) and prints median and 95th
+percentile in µs; then the worker's memory (RSS) before and after caching every key.
 """
 
 import argparse
@@ -97,6 +96,28 @@ def main() -> None:
 
     broken = [key[:-1] + ("A" if key[-1] != "A" else "B") for key in keys[:10_000]]
     summary("bad checksum (no query, no cache)", [timed(verify, key) for key in broken])
+
+    verifier.clear()
+    before = rss_mb()
+    for key in keys:
+        verify(key, "production")
+    after = rss_mb()
+    cached = len(verifier._records)
+    print(
+        f"\nworker memory (RSS): {before:,.0f} MB -> {after:,.0f} MB with {cached:,} cached "
+        f"records ({(after - before) * 1024 * 1024 / max(cached, 1):,.0f} bytes each)"
+    )
+
+
+def rss_mb() -> float:
+    import gc
+
+    gc.collect()
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 if __name__ == "__main__":

@@ -801,7 +801,25 @@ def changed(*, key_ids: Iterable[str] = (), tenant: bool = False) -> None:
         state().warm()
     except Exception:
         logger.exception("Could not connect to publish a change to API keys")
-    transaction.on_commit(lambda: _publish(key_ids, tenant))
+    # Changes made in one transaction are published together, after its commit: one message
+    # and one lease period for a member's fifty keys, not fifty.
+    pending = getattr(_pending, "changes", None)
+    if pending is None:
+        pending = _pending.changes = [set(), False]
+    pending[0].update(key_ids)
+    pending[1] = pending[1] or tenant
+    transaction.on_commit(_publish_pending)
+
+
+_pending = threading.local()
+
+
+def _publish_pending() -> None:
+    pending = getattr(_pending, "changes", None)
+    if pending is None:  # published by an earlier callback of the same commit
+        return
+    _pending.changes = None
+    _publish(sorted(pending[0]), pending[1])
 
 
 def _publish(key_ids: list[str], tenant: bool) -> None:

@@ -145,11 +145,43 @@ _LOAD_SQL = """
 """
 
 
+class _Statement:
+    """`_LOAD_SQL` on the driver's own connection, under Django's: on PostgreSQL a prepared
+    statement (parsed and planned once per connection), on SQLite the driver's statement
+    cache; no ORM and no cursor wrapper. Django's error wrapping and query capture (tests
+    count queries with it) are kept."""
+
+    def __init__(self) -> None:
+        self._driver: object = None
+        self._cursor = None
+
+    def fetch(self, key_id: str) -> tuple | None:
+        connection.ensure_connection()
+        driver = connection.connection
+        with connection.wrap_database_errors:
+            if connection.vendor == "postgresql":
+                if driver is not self._driver:
+                    import psycopg
+
+                    self._driver, self._cursor = driver, psycopg.Cursor(driver)
+                row = self._cursor.execute(_LOAD_SQL, (key_id,), prepare=True).fetchone()
+            else:
+                row = driver.execute(_SQLITE_LOAD_SQL, (key_id,)).fetchone()
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": _LOAD_SQL % repr(key_id), "time": "0.000"})
+        return row
+
+
+_SQLITE_LOAD_SQL = _LOAD_SQL.replace("%s", "?")
+_statement = threading.local()
+
+
 def _load(key_id: str) -> KeyRecord | None:
-    """The key's record in one indexed query (raw SQL: cheaper than the ORM, DEVELOPERS.md)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_LOAD_SQL, [key_id])
-        row = cursor.fetchone()
+    """The key's record in one indexed query (see _Statement; DEVELOPERS.md has the costs)."""
+    statement = getattr(_statement, "value", None)
+    if statement is None:
+        statement = _statement.value = _Statement()
+    row = statement.fetch(key_id)
     if row is None:
         return None
     (

@@ -402,3 +402,30 @@ def test_a_worker_in_another_process_asks_the_database_while_its_redis_stalls(
         assert other_process(key) == "ok"  # the database decides, not the cache
     finally:
         os.kill(redis_server.pid, signal.SIGCONT)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_in_one_transaction_are_published_once_after_its_commit(
+    new_key, developer, monkeypatch
+):
+    from django.db import transaction
+
+    keys = [new_key(name=f"Key {n}") for n in range(3)]
+    membership = Membership.objects.get(user=developer)
+    published = []
+    backend = type(keystate.state())
+    real_publish = backend.publish
+    monkeypatch.setattr(
+        backend,
+        "publish",
+        lambda self, key_ids, tenant: (
+            published.append((list(key_ids), tenant)) or real_publish(self, key_ids, tenant)
+        ),
+    )
+    with transaction.atomic():
+        for record in ApiKey.objects.all():
+            services.api_key_revoke(key=record, membership=membership)
+        assert published == []  # nothing before the commit
+    assert published == [(sorted(ApiKey.objects.values_list("key_id", flat=True)), False)]
+    worker = Verifier()
+    assert not any(_works(worker, key) for key in keys)
