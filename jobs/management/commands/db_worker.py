@@ -27,14 +27,16 @@ def maintain_request_log() -> None:
         call_command("create_request_log_partitions", verbosity=0, stdout=io.StringIO())
     except Exception:
         logger.exception("Could not create the request log's partitions; will try again")
-    finally:
-        connection.close()
 
 
 def _every(seconds: float) -> None:
+    """The thread's loop: its own connection, closed after each run (an hour apart)."""
     while True:
         time.sleep(seconds)
-        maintain_request_log()
+        try:
+            maintain_request_log()
+        finally:
+            connection.close()
 
 
 class Command(db_worker.Command):
