@@ -12,10 +12,14 @@ empties it again at the end). It
    interleaved;
 2. fills the real log with --rows rows over the last --days days, today included (one
    partition per day: older days loaded as plain tables from `generate_series` and attached,
-   which builds their indexes once; today's partition filled in place);
+   which builds their indexes once; today's partition filled in place); with --plain, copies
+   them into a plain table too (`bench_plain`: the log as it was before partitioning);
 3. times the gateway's own writer (`gateway.usage._insert_batch`: `COPY` batches of
    `API_LOG_BATCH_SIZE` rows, each batch in its transaction and savepoint as
-   `UsageBuffer.flush` writes it) on the empty twin and the full log in turn, --reps times;
+   `UsageBuffer.flush` writes it) --reps times in each state, in turn: the empty log; the full
+   log on a new day (rows of tomorrow: an empty partition beside the 50 M rows); the full log
+   today (rows of now: into today's partition of rows/days rows); the plain table. Wall time
+   and the server process' CPU time (from /proc: less disturbed by a shared machine's load);
 4. times the purge of one day (`apikeys.partitions.purge`, dropping the oldest day's
    partition), --reps times, and once, for comparison, a `DELETE` of one day's rows;
 5. drops what it made.
@@ -35,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 EMPTY_SCHEMA = "bench_empty"
+PLAIN_SCHEMA = "bench_plain"
 
 
 def spread(samples: list[float], unit: str, digits: int = 2) -> str:
@@ -51,6 +56,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--batches", type=int, default=100, help="batches per repetition")
     parser.add_argument("--keep", action="store_true", help="leave the filled log in place")
+    parser.add_argument(
+        "--plain", action="store_true", help="also a plain (unpartitioned) table of the rows"
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a migrated PostgreSQL database whose request log is empty.")
@@ -91,8 +99,10 @@ def main() -> None:
         run(f"SET search_path TO {schema}")
 
     # 1. The empty twin.
-    run(f"DROP SCHEMA IF EXISTS {EMPTY_SCHEMA} CASCADE")
-    run(f"CREATE SCHEMA {EMPTY_SCHEMA}")
+    for schema in (EMPTY_SCHEMA, PLAIN_SCHEMA):
+        run(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        run(f"CREATE SCHEMA {schema}")
+    today_name = partitions.partition_name(today)
     run(
         f"CREATE TABLE {EMPTY_SCHEMA}.apikeys_requestlog (LIKE public.apikeys_requestlog "
         "INCLUDING ALL) PARTITION BY RANGE (created_at)"
@@ -161,9 +171,55 @@ def main() -> None:
             size = cursor.fetchone()[0]
         print(f"Filled: {total:,} rows, {size}, in {time.monotonic() - started:.0f} s")
 
-        # 3. Write cost per row, empty and full in turn.
-        def entries(count: int) -> list[LogEntry]:
-            at = time.time()
+        if args.plain:
+            # The same rows in a plain table, as the log was before partitioning.
+            began = time.monotonic()
+            run(
+                f"CREATE TABLE {PLAIN_SCHEMA}.apikeys_requestlog (LIKE public.apikeys_requestlog "
+                "INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+            )
+            run(
+                f"INSERT INTO {PLAIN_SCHEMA}.apikeys_requestlog "
+                "SELECT * FROM public.apikeys_requestlog"
+            )
+            run(f"ALTER TABLE {PLAIN_SCHEMA}.apikeys_requestlog ADD PRIMARY KEY (id)")
+            for columns in ("tenant_id, created_at DESC", "tenant_id, key_id, created_at DESC"):
+                run(f"CREATE INDEX ON {PLAIN_SCHEMA}.apikeys_requestlog ({columns})")
+            run(f"VACUUM ANALYZE {PLAIN_SCHEMA}.apikeys_requestlog")
+            print(f"Plain table: {total:,} rows, in {time.monotonic() - began:.0f} s")
+
+        # 3. Write cost per row, in every state in turn.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        ticks = os.sysconf("SC_CLK_TCK")
+
+        def backend_cpu() -> float:
+            """The server process' CPU seconds (user + system): what the rows cost it, apart
+            from the other work of a shared machine."""
+            fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / ticks
+
+        tomorrow = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        # name: (search_path, the rows' time, the partition emptied before each repetition)
+        states = {
+            "empty log": (f"{EMPTY_SCHEMA}, public", None, f"{EMPTY_SCHEMA}.{today_name}"),
+            f"{total / 1e6:.0f} M rows, a new day": (
+                "public",
+                tomorrow.timestamp() + 3600,
+                partitions.partition_name(tomorrow.date()),
+            ),
+            f"{total / 1e6:.0f} M rows, today at {per_day / 1e6:.1f} M": ("public", None, None),
+        }
+        if args.plain:
+            states[f"plain table of {total / 1e6:.0f} M rows"] = (
+                f"{PLAIN_SCHEMA}, public",
+                None,
+                None,
+            )
+
+        def entries(count: int, at: float | None) -> list[LogEntry]:
+            at = at or time.time()
             return [
                 LogEntry(
                     at + n / 1e6,
@@ -180,48 +236,59 @@ def main() -> None:
                 for n in range(count)
             ]
 
-        def write_cost() -> float:
-            batches = [entries(batch_size) for _ in range(args.batches)]
-            elapsed = 0.0
+        def write_cost(at: float | None) -> tuple[float, float]:
+            """Wall and server CPU µs per row of --batches batches written as the API does."""
+            batches = [entries(batch_size, at) for _ in range(args.batches)]
+            elapsed, cpu = 0.0, backend_cpu()
             for logs in batches:
                 began = time.perf_counter()
                 # In a transaction and a savepoint, as UsageBuffer.flush writes a batch.
                 with transaction.atomic(), connection.cursor() as cursor, transaction.atomic():
                     _insert_batch(cursor, logs)
                 elapsed += time.perf_counter() - began
-            return elapsed / (batch_size * args.batches) * 1e6
+            rows = batch_size * args.batches
+            return elapsed / rows * 1e6, (backend_cpu() - cpu) / rows * 1e6
 
-        for schema in (f"{EMPTY_SCHEMA}, public", "public"):  # warm-up, not counted
+        names = list(states)
+        for schema, at, _ in states.values():  # warm-up, not counted
             use(schema)
-            write_cost()
-        costs: dict[str, list[float]] = {"empty": [], "full": []}
+            write_cost(at)
+        walls: dict[str, list[float]] = {name: [] for name in names}
+        cpus: dict[str, list[float]] = {name: [] for name in names}
         for rep in range(args.reps):
-            order = ["empty", "full"] if rep % 2 == 0 else ["full", "empty"]
-            for state in order:
-                if state == "empty":
-                    run(f"TRUNCATE {EMPTY_SCHEMA}.apikeys_requestlog")
-                    use(f"{EMPTY_SCHEMA}, public")
-                else:
-                    use("public")
-                costs[state].append(write_cost())
+            for name in names[rep % len(names) :] + names[: rep % len(names)]:
+                schema, at, emptied = states[name]
+                use("public")
+                if emptied:
+                    run(f"TRUNCATE {emptied}")
+                use(schema)
+                wall, cpu = write_cost(at)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
             use("public")
             print(
-                f"  rep {rep + 1}: empty {costs['empty'][-1]:.2f} µs/row, "
-                f"full {costs['full'][-1]:.2f} µs/row",
+                f"  rep {rep + 1}: "
+                + ", ".join(f"{name} {walls[name][-1]:.1f} µs" for name in names),
                 flush=True,
             )
-        empty, full = statistics.median(costs["empty"]), statistics.median(costs["full"])
         print(
-            f"Write per row, {batch_size}-row COPY batches, {args.batches * batch_size:,} rows "
-            f"a repetition, {args.reps} repetitions:"
+            f"Write per row ({batch_size}-row COPY batches, {args.batches * batch_size:,} rows "
+            f"a repetition, {args.reps} repetitions): wall | server CPU, median (min-max)"
         )
-        print(f"  empty log:           {spread(costs['empty'], 'µs')}")
-        print(f"  log of {total / 1e6:.1f} M rows: {spread(costs['full'], 'µs')}")
-        print(f"  full / empty:        {full / empty:.3f}")
+        base_wall, base_cpu = (
+            statistics.median(walls[names[0]]),
+            statistics.median(cpus[names[0]]),
+        )
+        for name in names:
+            print(
+                f"  {name:<34} {spread(walls[name], 'µs', 1)} | {spread(cpus[name], 'µs', 1)}"
+                f"   x{statistics.median(walls[name]) / base_wall:.2f}"
+                f" | x{statistics.median(cpus[name]) / base_cpu:.2f}"
+            )
 
         # 4. Purge one day at a time: drop the oldest day's partition.
         drops = []
-        for _rep in range(args.reps):
+        for _rep in range(min(args.reps, args.days - 2)):
             oldest = min(partitions.day_partitions())
             # The cutoff is the start of the day after the oldest: only that day goes.
             days = (today - (oldest + timedelta(days=1))).days
@@ -238,7 +305,8 @@ def main() -> None:
     finally:
         # 5. Clean up (also after a failure or Ctrl+C).
         use("public")
-        run(f"DROP SCHEMA {EMPTY_SCHEMA} CASCADE")
+        for schema in (EMPTY_SCHEMA, PLAIN_SCHEMA):
+            run(f"DROP SCHEMA {schema} CASCADE")
         for day in created_days:  # the partitions it made (attached or not yet)
             name = partitions.partition_name(day)
             run(f"DROP TABLE IF EXISTS {name}_load")
