@@ -137,6 +137,8 @@ INSTALLED_APPS = [
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30, minimum=1)
+# How often each worker creates the request log's day partitions ahead (PostgreSQL).
+REQUEST_LOG_PARTITION_SECONDS = env_int("REQUEST_LOG_PARTITION_SECONDS", 3600, minimum=60)
 
 MIDDLEWARE = [
     # First: an `/api/` request leaves this list here and goes through API_MIDDLEWARE.
