@@ -605,8 +605,58 @@ def system_document() -> dict:
         "properties": {"active": {"type": "boolean"}},
         "additionalProperties": False,
     }
+    schemas["FoundKeys"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {
+            "keys": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {
+                        "token": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "found_at": {"type": "string", "maxLength": 500},
+                    },
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "additionalProperties": False,
+    }
+    schemas["FoundKeysRevoked"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {
+            "keys": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key_id", "revoked"],
+                    "properties": {
+                        "key_id": {"type": ["string", "null"]},
+                        "revoked": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "additionalProperties": False,
+    }
     not_found = {"404": _problem("No tenant has this slug.")}
     base["paths"] = {
+        "/keys/revoke-found": {
+            "post": _op(
+                "revokeFoundKeys",
+                "Revoke the tenant keys a scan found (keyward-scan --revoke), each marked "
+                "leaked where it was found; a token that is no live key changes nothing",
+                None,
+                {"200": _json("FoundKeysRevoked")} | BODY_ERRORS,
+                requestBody=_body("FoundKeys"),
+            ),
+        },
         "/tenants": {
             "get": _op(
                 "listTenants",

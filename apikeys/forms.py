@@ -165,6 +165,7 @@ class TenantSettingsForm(forms.ModelForm):
             "max_expiration_days",
             "max_keys_per_user",
             "default_rate_limit",
+            "leak_policy",
         ]
 
     def __init__(self, *args, **kwargs) -> None:

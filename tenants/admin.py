@@ -42,6 +42,7 @@ class TenantSettingsInlineForm(forms.ModelForm):
             "max_expiration_days",
             "max_keys_per_user",
             "default_rate_limit",
+            "leak_policy",
         )
 
     def __init__(self, *args, **kwargs) -> None:
