@@ -663,6 +663,12 @@ def storable_text(text: str, limit: int) -> str:
     return cleaned.encode("utf-8", "replace").decode("utf-8")
 
 
+def _is_secret_of(key: ApiKey, digest: str) -> bool:
+    if hmac.compare_digest(digest, key.secret_hash):
+        return True
+    return key.in_grace_period and hmac.compare_digest(digest, key.previous_secret_hash)
+
+
 def find_key_by_token(token: object) -> ApiKey | None:
     """The tenant key whose secret `token` is now (or, while a roll's grace period runs, was),
     else None. The format and checksum are checked first, so garbage and look-alikes cost no
@@ -674,20 +680,14 @@ def find_key_by_token(token: object) -> ApiKey | None:
     if parsed is None or parsed.env not in ENVIRONMENT_PREFIXES:
         return None
     key = ApiKey.objects.select_related("tenant", "owner").filter(key_id=parsed.key_id).first()
-    if key is None:
+    if key is None or not _is_secret_of(key, keyformat.hash_key(token)):
         return None
-    digest = keyformat.hash_key(token)
-    if hmac.compare_digest(digest, key.secret_hash):
-        return key
-    if key.in_grace_period and hmac.compare_digest(digest, key.previous_secret_hash):
-        return key
-    return None
+    return key
 
 
 ENVIRONMENT_PREFIXES = frozenset(prefix for prefix in keyformat.ENV_PREFIXES if prefix != "svc")
 
 
-@transaction.atomic
 def api_key_report_leak(
     *,
     token: object,
@@ -701,11 +701,27 @@ def api_key_report_leak(
     `key.leaked` (source, reporter, the reporter's note), applies the tenant's leak policy
     (revoke, disable, or notify only) and emails the owner and the tenant's admins after the
     commit (the key's name and ID and where it was found, never the secret). Reporting a key
-    already marked leaked changes nothing and sends nothing: reports are idempotent."""
+    already marked leaked changes nothing and sends nothing: reports are idempotent.
+
+    Not a token (a look-alike, a wrong checksum) costs no query, not even a transaction's."""
     key = find_key_by_token(token)
     if key is None:
         return None
+    return _handle_leak(key, keyformat.hash_key(token), source_url, reporter, note, ip_address)
+
+
+@transaction.atomic
+def _handle_leak(
+    key: ApiKey,
+    digest: str,
+    source_url: str,
+    reporter: str,
+    note: str,
+    ip_address: str | None,
+) -> ApiKey | None:
     key = _lock(key)
+    if not _is_secret_of(key, digest):
+        return None  # regenerated since it was looked up
     if key.leaked_at is not None:
         return key
     policy = LeakPolicy(TenantSettings.objects.get(tenant=key.tenant).leak_policy)
@@ -754,7 +770,6 @@ def _send_leak_notices(*, key: ApiKey, source: str, reporter: str, outcome: str)
         )
 
 
-@transaction.atomic
 def api_key_revoke_found(*, token: object, found_at: str, service: str) -> ApiKey | None:
     """The system API's revocation of a key an operator's scan found (`--revoke`): the key
     the token is, marked leaked where it was found and revoked whatever the tenant's leak
@@ -762,7 +777,14 @@ def api_key_revoke_found(*, token: object, found_at: str, service: str) -> ApiKe
     key = find_key_by_token(token)
     if key is None:
         return None
+    return _revoke_found(key, keyformat.hash_key(token), found_at, service)
+
+
+@transaction.atomic
+def _revoke_found(key: ApiKey, digest: str, found_at: str, service: str) -> ApiKey | None:
     key = _lock(key)
+    if not _is_secret_of(key, digest):
+        return None
     found_at = storable_text(found_at, LEAK_SOURCE_MAX)
     if key.leaked_at is None:
         key.leaked_at = timezone.now()
