@@ -554,7 +554,7 @@ def document(environment: str) -> dict:
 
 
 def system_document() -> dict:
-    """The system API: tenants, for service keys (`kw_svc_`) only."""
+    """The system API: tenants, and revoking keys a scan found; service keys (`kw_svc_`) only."""
     tenant = {
         "type": "object",
         "required": ["slug", "name", "active", "api_keys_enabled", "created_at"],
@@ -576,8 +576,9 @@ def system_document() -> dict:
     base = document("system")
     base["info"]["title"] = "Keyward system API"
     base["info"]["description"] = (
-        "Tenants, for service API keys (`kw_svc_`) only: tenant keys are refused. Errors are "
-        "RFC 9457 problem details."
+        "Tenants, and revoking the tenant keys a scan found (`keyward-scan --revoke`), for "
+        "service API keys (`kw_svc_`) only: tenant keys are refused. Errors are RFC 9457 "
+        "problem details."
     )
     base["servers"] = [{"url": "/api/system/v1"}]
     schemas = base["components"]["schemas"]
