@@ -554,7 +554,7 @@ def document(environment: str) -> dict:
 
 
 def system_document() -> dict:
-    """The system API: tenants, for service keys (`kw_svc_`) only."""
+    """The system API: tenants, and revoking keys a scan found; service keys (`kw_svc_`) only."""
     tenant = {
         "type": "object",
         "required": ["slug", "name", "active", "api_keys_enabled", "created_at"],
@@ -576,8 +576,9 @@ def system_document() -> dict:
     base = document("system")
     base["info"]["title"] = "Keyward system API"
     base["info"]["description"] = (
-        "Tenants, for service API keys (`kw_svc_`) only: tenant keys are refused. Errors are "
-        "RFC 9457 problem details."
+        "Tenants, and revoking the tenant keys a scan found (`keyward-scan --revoke`), for "
+        "service API keys (`kw_svc_`) only: tenant keys are refused. Errors are RFC 9457 "
+        "problem details."
     )
     base["servers"] = [{"url": "/api/system/v1"}]
     schemas = base["components"]["schemas"]
@@ -605,8 +606,58 @@ def system_document() -> dict:
         "properties": {"active": {"type": "boolean"}},
         "additionalProperties": False,
     }
+    schemas["FoundKeys"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {
+            "keys": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {
+                        "token": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "found_at": {"type": "string", "maxLength": 500},
+                    },
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "additionalProperties": False,
+    }
+    schemas["FoundKeysRevoked"] = {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {
+            "keys": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["key_id", "revoked"],
+                    "properties": {
+                        "key_id": {"type": ["string", "null"]},
+                        "revoked": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "additionalProperties": False,
+    }
     not_found = {"404": _problem("No tenant has this slug.")}
     base["paths"] = {
+        "/keys/revoke-found": {
+            "post": _op(
+                "revokeFoundKeys",
+                "Revoke the tenant keys a scan found (keyward-scan --revoke), each marked "
+                "leaked where it was found; a token that is no live key changes nothing",
+                None,
+                {"200": _json("FoundKeysRevoked")} | BODY_ERRORS,
+                requestBody=_body("FoundKeys"),
+            ),
+        },
         "/tenants": {
             "get": _op(
                 "listTenants",

@@ -5,6 +5,8 @@ import re
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 
+from apikeys import keyformat
+from apikeys import services as key_services
 from gateway import fields
 from gateway.endpoint import Caller, endpoint, json_body, ok, page_of
 from tenants import services
@@ -86,3 +88,45 @@ def tenant_status(request: HttpRequest, caller: Caller, slug: str) -> HttpRespon
         via=f"system API, key {caller.key.key_id}",
     )
     return ok(_tenant_json(_tenant(slug)))
+
+
+MAX_FOUND_KEYS = 100
+
+
+@endpoint({"POST": None}, system=True)
+def keys_revoke_found(request: HttpRequest, caller: Caller) -> HttpResponse:
+    """`keyward-scan --revoke`: revoke the tenant keys a scan found, each marked leaked where
+    it was found, whatever its tenant's leak policy. A token that is no live secret (a
+    look-alike, an old secret of a regenerated key) changes nothing."""
+    data = json_body(request)
+    errors: fields.Errors = {}
+    fields.unknown_fields(data, {"keys"}, errors)
+    found = data.get("keys")
+    if not isinstance(found, list) or not 1 <= len(found) <= MAX_FOUND_KEYS:
+        errors["keys"] = [f"A list of 1 to {MAX_FOUND_KEYS} found keys."]
+        raise invalid(errors)
+    entries = []
+    for index, entry in enumerate(found):
+        where = f"keys[{index}]"
+        if not isinstance(entry, dict):
+            errors[where] = ["An object with `token` and `found_at`."]
+            continue
+        inner: fields.Errors = {}
+        fields.unknown_fields(entry, {"token", "found_at"}, inner)
+        token = fields.string(entry, "token", inner, max_length=200, required=True)
+        found_at = fields.string(
+            entry, "found_at", inner, max_length=key_services.LEAK_SOURCE_MAX, required=False
+        )
+        for name, messages in inner.items():
+            errors[f"{where}.{name}"] = messages
+        if not inner:
+            entries.append((token, "" if found_at is fields.MISSING else found_at))
+    if errors:
+        raise invalid(errors)
+    service = f"system API, key {caller.key.key_id}"
+    answer = []
+    for token, found_at in entries:
+        parsed = keyformat.parse(token)
+        key = key_services.api_key_revoke_found(token=token, found_at=found_at, service=service)
+        answer.append({"key_id": parsed.key_id if parsed else None, "revoked": key is not None})
+    return ok({"keys": answer})

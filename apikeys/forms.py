@@ -165,11 +165,17 @@ class TenantSettingsForm(forms.ModelForm):
             "max_expiration_days",
             "max_keys_per_user",
             "default_rate_limit",
+            "leak_policy",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         bound_settings_numbers(self.fields)
+        # A form posted without it (an older page) keeps the tenant's leak policy.
+        self.fields["leak_policy"].required = False
+
+    def clean_leak_policy(self) -> str:
+        return self.cleaned_data["leak_policy"] or self.instance.leak_policy
 
 
 STATUS_FILTERS = [

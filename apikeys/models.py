@@ -148,6 +148,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # Reported as found in public (apikeys.services.api_key_report_leak): when, and where.
+    leaked_at = models.DateTimeField(null=True, blank=True)
+    leak_source = models.CharField("where it leaked", max_length=500, blank=True)
 
     objects = ApiKeyQuerySet.as_manager()
 

@@ -2,12 +2,16 @@
 echo it) and records its event in the same transaction. Secrets are returned to the caller
 once and never stored, logged or put into an event."""
 
+import hmac
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,7 +26,7 @@ from apikeys.models import (
     today,
 )
 from apikeys.signals import keys_changed
-from tenants.models import Event, Membership, Tenant, TenantSettings
+from tenants.models import Event, LeakPolicy, Membership, Tenant, TenantSettings
 from tenants.services import event_record
 from web.text import check_name
 
@@ -643,3 +647,156 @@ def service_key_delete(*, key: ServiceApiKey, actor: User, ip_address: str | Non
         key, Event.Action.SERVICE_KEY_DELETED, actor, ip_address, {"status": key.status}
     )
     key.delete()
+
+
+# Leaked keys (issue 16): a token found in public, reported by a trusted scanner (GitHub's
+# secret scanning, the leaks app), by anyone (the public report page), or by an operator's
+# scan (the system API). The key is handled by its tenant's leak policy.
+LEAK_SOURCE_MAX = 500
+LEAK_NOTE_MAX = 1000
+
+
+def storable_text(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with what PostgreSQL text and JSON cannot hold (NUL,
+    lone surrogates) replaced: a reporter's words are kept, never refused for a byte."""
+    cleaned = text[:limit].replace("\x00", "\ufffd")
+    return cleaned.encode("utf-8", "replace").decode("utf-8")
+
+
+def _is_secret_of(key: ApiKey, digest: str) -> bool:
+    if hmac.compare_digest(digest, key.secret_hash):
+        return True
+    return key.in_grace_period and hmac.compare_digest(digest, key.previous_secret_hash)
+
+
+def find_key_by_token(token: object) -> ApiKey | None:
+    """The tenant key whose secret `token` is now (or, while a roll's grace period runs, was),
+    else None. The format and checksum are checked first, so garbage and look-alikes cost no
+    query; then one indexed lookup by key ID and a constant-time comparison of keyed hashes.
+    An old secret of a regenerated key is no key: it works for nobody."""
+    if not isinstance(token, str):
+        return None
+    parsed = keyformat.parse(token)
+    if parsed is None or parsed.env not in ENVIRONMENT_PREFIXES:
+        return None
+    key = ApiKey.objects.select_related("tenant", "owner").filter(key_id=parsed.key_id).first()
+    if key is None or not _is_secret_of(key, keyformat.hash_key(token)):
+        return None
+    return key
+
+
+ENVIRONMENT_PREFIXES = frozenset(prefix for prefix in keyformat.ENV_PREFIXES if prefix != "svc")
+
+
+def api_key_report_leak(
+    *,
+    token: object,
+    source_url: str,
+    reporter: str,
+    note: str = "",
+    ip_address: str | None = None,
+) -> ApiKey | None:
+    """Handle a report that `token` was found at `source_url`. Returns the key it is (a true
+    positive), else None (nothing happens). The first report of a key marks it leaked, records
+    `key.leaked` (source, reporter, the reporter's note), applies the tenant's leak policy
+    (revoke, disable, or notify only) and emails the owner and the tenant's admins after the
+    commit (the key's name and ID and where it was found, never the secret). Reporting a key
+    already marked leaked changes nothing and sends nothing: reports are idempotent.
+
+    Not a token (a look-alike, a wrong checksum) costs no query, not even a transaction's."""
+    key = find_key_by_token(token)
+    if key is None:
+        return None
+    return _handle_leak(key, keyformat.hash_key(token), source_url, reporter, note, ip_address)
+
+
+@transaction.atomic
+def _handle_leak(
+    key: ApiKey,
+    digest: str,
+    source_url: str,
+    reporter: str,
+    note: str,
+    ip_address: str | None,
+) -> ApiKey | None:
+    key = _lock(key)
+    if not _is_secret_of(key, digest):
+        return None  # regenerated since it was looked up
+    if key.leaked_at is not None:
+        return key
+    policy = LeakPolicy(TenantSettings.objects.get(tenant=key.tenant).leak_policy)
+    source_url = storable_text(source_url, LEAK_SOURCE_MAX)
+    key.leaked_at = timezone.now()
+    key.leak_source = source_url
+    key.save(update_fields=["leaked_at", "leak_source", "updated_at"])
+    if policy == LeakPolicy.REVOKE and not key.is_revoked:
+        outcome = "revoked"
+    elif policy == LeakPolicy.DISABLE and key.status == Status.ACTIVE:
+        outcome = "disabled"
+    else:
+        outcome = "notified"  # notify only, or a key that works for nobody already
+    changes: dict[str, Any] = {"source": source_url, "reporter": reporter, "policy": outcome}
+    if note:
+        changes["note"] = storable_text(note, LEAK_NOTE_MAX)
+    _record(key, Event.Action.KEY_LEAKED, None, ip_address, changes)
+    if outcome == "revoked":
+        _revoke(key, None, ip_address, via="leak report")
+    elif outcome == "disabled":
+        key.is_active = False
+        key.save(update_fields=["is_active", "updated_at"])
+        _record(key, Event.Action.KEY_DISABLED, None, ip_address, {"via": "leak report"})
+        keys_changed.send(ApiKey, key_ids=[key.key_id])
+    key.refresh_from_db()
+    notice = {"key": key, "source": source_url, "reporter": reporter, "outcome": outcome}
+    transaction.on_commit(lambda: _send_leak_notices(**notice))
+    return key
+
+
+def _send_leak_notices(*, key: ApiKey, source: str, reporter: str, outcome: str) -> None:
+    """One email to the key's owner and one to each admin of its tenant (each once)."""
+    admins = Membership.objects.filter(tenant=key.tenant, is_admin=True, user__is_active=True)
+    recipients = dict.fromkeys([key.owner.email] if key.owner.is_active else []) | dict.fromkeys(
+        admins.values_list("user__email", flat=True)
+    )
+    context = {"key": key, "source": source, "reporter": reporter, "outcome": outcome}
+    subject = f"API key {key.name} ({key.key_id}) was found in public"
+    message = render_to_string("apikeys/email/key_leaked.txt", context)
+    for email in recipients:
+        send_mail(
+            subject=subject,
+            message=message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
+
+
+def api_key_revoke_found(*, token: object, found_at: str, service: str) -> ApiKey | None:
+    """The system API's revocation of a key an operator's scan found (`--revoke`): the key
+    the token is, marked leaked where it was found and revoked whatever the tenant's leak
+    policy (the operator asked). None when the token is no live secret of any key."""
+    key = find_key_by_token(token)
+    if key is None:
+        return None
+    return _revoke_found(key, keyformat.hash_key(token), found_at, service)
+
+
+@transaction.atomic
+def _revoke_found(key: ApiKey, digest: str, found_at: str, service: str) -> ApiKey | None:
+    key = _lock(key)
+    if not _is_secret_of(key, digest):
+        return None
+    found_at = storable_text(found_at, LEAK_SOURCE_MAX)
+    if key.leaked_at is None:
+        key.leaked_at = timezone.now()
+        key.leak_source = found_at
+        key.save(update_fields=["leaked_at", "leak_source", "updated_at"])
+        _record(
+            key,
+            Event.Action.KEY_LEAKED,
+            None,
+            None,
+            {"source": found_at, "reporter": service, "policy": "revoked"},
+        )
+    _revoke(key, None, None, via=f"scan, {service}")
+    key.refresh_from_db()
+    return key

@@ -71,6 +71,8 @@ class DemoKey:
     customers: tuple[str, ...] = ()  # names: the customers it is limited to
     disabled_days_ago: float | None = None
     revoked_days_ago: float | None = None
+    # Revoked by the leak policy when GitHub's secret scanning found it here (issue 16).
+    leaked_at: str = ""
     burst: bool = False  # one afternoon it goes over its rate limit
 
 
@@ -142,7 +144,7 @@ DEMO_KEYS = [
     ),
     DemoKey(
         "Old billing export",
-        "Replaced by the reporting dashboard.",
+        "Replaced by the reporting dashboard; revoked when it was found in a public repository.",
         "production",
         ["licenses:manage", "usage:read"],
         created_days_ago=45,
@@ -154,6 +156,7 @@ DEMO_KEYS = [
             Call(1, "PUT", "/customers/{customer}/license", ((422, 1),)),
         ),
         revoked_days_ago=8.6,
+        leaked_at="https://github.com/acme-msp/billing-scripts/blob/2f9c1e7/export.py#L14",
     ),
     DemoKey(
         "Legacy import",

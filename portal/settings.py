@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "tenants",
     "apikeys",
     "gateway",
+    "leaks",
     "customers",
     "jobs",
     "api",

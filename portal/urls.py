@@ -6,6 +6,7 @@ from api import views as api_views
 from apikeys.models import Environment
 from customers import provider_api
 from gateway import views as gateway_views
+from leaks import views as leak_views
 from portal import views as portal_views
 from tenants import views as tenant_views
 
@@ -34,7 +35,10 @@ urlpatterns = [
     path("api/system/v1/", include("api.system_urls")),
     path("api/provider/v1/usage", provider_api.usage, name="provider_usage"),
     path("api/provider/v1/openapi.json", api_views.provider_openapi, name="provider_openapi"),
+    # Leak reports from secret scanners (GitHub's partner protocol): signed, not an environment.
+    path("api/leaks/github", leak_views.github, name="leaks_github"),
     re_path(r"^api/", gateway_views.api_not_found),
+    path("", include("leaks.urls")),
     path("t/<slug:slug>/", include("tenants.urls")),
     path("t/<slug:slug>/", include("apikeys.urls")),
     path("t/<slug:slug>/", include("customers.urls")),

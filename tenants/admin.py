@@ -42,11 +42,17 @@ class TenantSettingsInlineForm(forms.ModelForm):
             "max_expiration_days",
             "max_keys_per_user",
             "default_rate_limit",
+            "leak_policy",
         )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         bound_settings_numbers(self.fields)
+        # A form posted without it keeps the tenant's leak policy (a new tenant: revoke).
+        self.fields["leak_policy"].required = False
+
+    def clean_leak_policy(self) -> str:
+        return self.cleaned_data["leak_policy"] or self.instance.leak_policy
 
 
 class TenantSettingsInline(admin.StackedInline):

@@ -89,6 +89,14 @@ class Membership(models.Model):
         return role in self.roles
 
 
+class LeakPolicy(models.TextChoices):
+    """What happens to a live key of the tenant reported as leaked (the leaks app)."""
+
+    REVOKE = "revoke", "Revoke the key at once"
+    DISABLE = "disable", "Disable the key (its owner or an admin can enable it again)"
+    NOTIFY = "notify", "Notify only (the key keeps working)"
+
+
 class TenantSettings(models.Model):
     """The tenant's API key policy (DESIGN section 2)."""
 
@@ -118,6 +126,14 @@ class TenantSettings(models.Model):
         default=60,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DEFAULT_RATE_LIMIT)],
         help_text="From 1 to 100,000.",
+    )
+    leak_policy = models.CharField(
+        "When a key is reported as leaked",
+        max_length=16,
+        choices=LeakPolicy.choices,
+        default=LeakPolicy.REVOKE,
+        help_text="A live key found in public (GitHub's secret scanning, or anyone's report): "
+        "its owner and the tenant's admins are emailed in every case.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -188,6 +204,10 @@ class Event(models.Model):
         CUSTOMER_UPDATED = "customer.updated", "Customer updated"
         CUSTOMERS_IMPORTED = "customer.imported", "Customers imported"
         LICENSE_CHANGED = "license.changed", "Licence changed"
+        KEY_LEAKED = "key.leaked", "Key reported as leaked"
+        LEAK_REPORTER_ADDED = "leak_reporter.added", "Leak reporter added"
+        LEAK_REPORTER_CHANGED = "leak_reporter.changed", "Leak reporter changed"
+        LEAK_REPORTER_REMOVED = "leak_reporter.removed", "Leak reporter removed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

@@ -271,6 +271,7 @@ SETTINGS_FIELDS = (
     "max_expiration_days",
     "max_keys_per_user",
     "default_rate_limit",
+    "leak_policy",
 )
 
 

@@ -104,7 +104,12 @@ def test_the_system_openapi_document_matches_its_answers(service_key, acme):
     import jsonschema
 
     doc = Client().get("/api/system/v1/openapi.json").json()
-    assert set(doc["paths"]) == {"/tenants", "/tenants/{slug}", "/tenants/{slug}/status"}
+    assert set(doc["paths"]) == {
+        "/tenants",
+        "/tenants/{slug}",
+        "/tenants/{slug}/status",
+        "/keys/revoke-found",
+    }
 
     def check(response, method, template):
         spec = doc["paths"][template][method]["responses"][str(response.status_code)]
@@ -124,6 +129,9 @@ def test_the_system_openapi_document_matches_its_answers(service_key, acme):
         "/tenants/{slug}/status",
     )
     check(call("GET", "/tenants"), "get", "/tenants")
+    revoke = "/keys/revoke-found"
+    check(call("POST", revoke, service_key, {"keys": [{"token": "x"}]}), "post", revoke)
+    check(call("POST", revoke, service_key, {"keys": []}), "post", revoke)
 
 
 def test_the_admin_host_serves_only_the_admin_and_the_portal_host_no_admin(

@@ -85,6 +85,16 @@ PORTAL = [
         },
     ),
     Portal("password_reset_complete", "/accounts/password/reset/done/"),
+    Portal(
+        "leaks:report",
+        "/report-a-leaked-key/",
+        ("GET", "POST"),
+        form={
+            "key": ["kw_live_0123456789_abcdefghijklmnopqrstuvwxyzABCD012345", ""],
+            "url": ["https://github.com/acme/site/blob/main/a.py", ""],
+            "note": ["Found in a paste.", ""],
+        },
+    ),
     Portal("tenants:home", "/t/{slug}/"),
     Portal("tenants:members", "/t/{slug}/members/"),
     Portal(
@@ -284,7 +294,20 @@ API = [
         {"PUT": {"active": True}},
         auth="service",
     ),
+    Api(
+        "system_api:keys_revoke_found",
+        "/api/system/v1/keys/revoke-found",
+        {"POST": {"keys": [{"token": "kw_live_0123456789_x", "found_at": "a.py:1"}]}},
+        auth="service",
+    ),
     Api("system_api:openapi", "/api/system/v1/openapi.json", {"GET": None}, auth="none"),
+    # Signed by a secret scanner (GitHub's partner protocol): without a signature, a 401.
+    Api(
+        "leaks_github",
+        "/api/leaks/github",
+        {"POST": {"token": "kw_live_0123456789_x", "type": "t", "url": "u", "source": "commit"}},
+        auth="none",
+    ),
     Api(
         "provider_usage",
         "/api/provider/v1/usage",

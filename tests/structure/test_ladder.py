@@ -11,7 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LINT = str(Path(sys.executable).with_name("lint-imports"))
-PACKAGES = ["portal", "web", "accounts", "tenants", "apikeys", "gateway", "customers", "jobs"]
+PACKAGES = ["portal", "web", "accounts", "tenants", "apikeys", "gateway", "leaks", "customers"]
+PACKAGES += ["jobs"]
 PACKAGES += ["api", "demo"]
 
 
@@ -50,6 +51,7 @@ def test_the_contracts_hold(tree):
         ("tenants/planted.py", "import jobs.models\n"),  # a lower app imports a higher one
         ("apikeys/planted.py", "from portal import settings\n"),  # an app imports the project
         ("web/planted.py", "import accounts.models\n"),  # the library imports an app
+        ("gateway/planted.py", "import leaks.views\n"),  # the hot path imports the leaks app
     ],
 )
 def test_a_planted_violation_breaks_a_contract(tree, module, planted):

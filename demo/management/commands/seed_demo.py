@@ -123,7 +123,7 @@ class Command(BaseCommand):
                 tenant=tenant, environment=spec.environment, name__in=spec.customers
             )
             with as_of(created):
-                key, _ = key_services.api_key_create(
+                key, secret = key_services.api_key_create(
                     membership=developer,
                     name=spec.name,
                     description=spec.description,
@@ -137,7 +137,14 @@ class Command(BaseCommand):
                     key_services.api_key_disable(key=key, membership=developer)
             if spec.revoked_days_ago is not None:
                 with as_of(self.now - timedelta(days=spec.revoked_days_ago)):
-                    key_services.api_key_revoke(key=key, membership=admin)
+                    if spec.leaked_at:  # revoked by the tenant's leak policy
+                        key_services.api_key_report_leak(
+                            token=secret,
+                            source_url=spec.leaked_at,
+                            reporter="GitHub secret scanning (commit)",
+                        )
+                    else:
+                        key_services.api_key_revoke(key=key, membership=admin)
 
     def _seed_customers(self, tenant: Tenant) -> None:
         """Customers (since the demo began) with licences and 60 days of seat usage."""
