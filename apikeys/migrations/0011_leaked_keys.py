@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('apikeys', '0009_usage_by_status_class'),
+        ('apikeys', '0010_request_log_partitioned_by_day'),
     ]
 
     operations = [
