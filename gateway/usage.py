@@ -69,6 +69,18 @@ _TOUCH_KEY = (
     "UPDATE apikeys_apikey SET last_used_at = %s "
     "WHERE id = %s AND (last_used_at IS NULL OR last_used_at < %s)"
 )
+# PostgreSQL: each of the two as one statement over arrays, whatever the number of keys in the
+# batch (a batch of 500 different keys: ~3 times cheaper than 500 statements, bench/flush.py).
+_UPSERT_USAGE_ROWS = _UPSERT_USAGE.replace(
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+    "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::date[], %s::int[], %s::int[], "
+    "%s::int[], %s::int[], %s::int[])",
+)
+_TOUCH_KEYS = (
+    "UPDATE apikeys_apikey AS k SET last_used_at = v.at "
+    "FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at) "
+    "WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)"
+)
 
 
 TIMER_TICK = LOG_TIMER_TICK
@@ -202,22 +214,30 @@ def _count(cursor, logs: list[LogEntry]) -> None:
     def stamp(at: float) -> object:
         return adapt(datetime.fromtimestamp(at, UTC))
 
-    cursor.executemany(
-        _UPSERT_USAGE,
-        # Sorted, as is the UPDATE below: workers flushing at once take row locks in the
-        # same order, so they wait for each other instead of deadlocking.
-        [
-            (t, k, connection.ops.adapt_datefield_value(_day(d)), *n)
-            for (t, k, d), n in sorted(counts.items(), key=_by_key)
-        ],
-    )
-    cursor.executemany(
-        _TOUCH_KEY, [(stamp(at), pk, stamp(at)) for pk, at in sorted(last_used.items())]
-    )
+    # Sorted, both: workers flushing at once take row locks in the same order, so they wait
+    # for each other instead of deadlocking.
+    usage = [(t, k, _day(d), *n) for (t, k, d), n in sorted(counts.items(), key=_by_key)]
+    touched = [(pk, datetime.fromtimestamp(at, UTC)) for pk, at in sorted(last_used.items())]
+    if connection.vendor == "postgresql":
+        if usage:
+            cursor.execute(
+                _UPSERT_USAGE_ROWS, [list(column) for column in zip(*usage, strict=True)]
+            )
+        if touched:
+            cursor.execute(_TOUCH_KEYS, [list(column) for column in zip(*touched, strict=True)])
+    else:
+        adapt_day = connection.ops.adapt_datefield_value
+        cursor.executemany(_UPSERT_USAGE, [(t, k, adapt_day(day), *n) for t, k, day, *n in usage])
+        cursor.executemany(_TOUCH_KEY, [(adapt(at), pk, adapt(at)) for pk, at in touched])
     cursor.executemany(
         _TOUCH_SERVICE_KEY,
         [(stamp(at), key, stamp(at)) for key, at in sorted(service_used.items())],
     )
+
+
+def _columns(rows: list[tuple]) -> list[list]:
+    """Rows as one array per column (for `unnest`)."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class UsageBuffer:
