@@ -42,6 +42,8 @@ class TenantSettingsInlineForm(forms.ModelForm):
             "max_expiration_days",
             "max_keys_per_user",
             "default_rate_limit",
+            "require_2fa_admins",
+            "require_2fa_developers",
         )
 
     def __init__(self, *args, **kwargs) -> None:

@@ -119,6 +119,18 @@ class TenantSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DEFAULT_RATE_LIMIT)],
         help_text="From 1 to 100,000.",
     )
+    require_2fa_admins = models.BooleanField(
+        "Require two-factor for admins",
+        default=False,
+        help_text="Admins without an authenticator app or passkey are led to set one up "
+        "before anything else in this tenant.",
+    )
+    require_2fa_developers = models.BooleanField(
+        "Require two-factor for developers",
+        default=False,
+        help_text="Developers without an authenticator app or passkey are led to set one up "
+        "before anything else in this tenant.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -143,6 +155,12 @@ class TenantSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of {self.tenant}"
+
+    def requires_second_factor(self, membership: "Membership") -> bool:
+        """Whether this tenant's policy asks `membership` for a second factor."""
+        return (self.require_2fa_admins and membership.is_admin) or (
+            self.require_2fa_developers and membership.is_developer
+        )
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -188,6 +206,13 @@ class Event(models.Model):
         CUSTOMER_UPDATED = "customer.updated", "Customer updated"
         CUSTOMERS_IMPORTED = "customer.imported", "Customers imported"
         LICENSE_CHANGED = "license.changed", "Licence changed"
+        # Account-level (no tenant): a user's second factors (accounts.services).
+        TOTP_ADDED = "account.totp_added", "Authenticator app added"
+        TOTP_REMOVED = "account.totp_removed", "Authenticator app removed"
+        PASSKEY_ADDED = "account.passkey_added", "Passkey added"
+        PASSKEY_REMOVED = "account.passkey_removed", "Passkey removed"
+        RECOVERY_CODES_GENERATED = "account.recovery_codes_generated", "Recovery codes generated"
+        SECOND_FACTORS_RESET = "account.second_factors_reset", "Second factors reset"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

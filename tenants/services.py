@@ -271,6 +271,8 @@ SETTINGS_FIELDS = (
     "max_expiration_days",
     "max_keys_per_user",
     "default_rate_limit",
+    "require_2fa_admins",
+    "require_2fa_developers",
 )
 
 

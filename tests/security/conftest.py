@@ -18,6 +18,7 @@ from jobs.models import Job
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tests.conftest import ALL_SCOPES
 from tests.factories import UserFactory
+from tests.helpers import with_verified_session
 
 CSRF = "A" * 32  # a well-formed CSRF secret: the cookie and the header agree
 
@@ -94,6 +95,8 @@ def signed_in(user: User | None) -> Client:
     client = Client(enforce_csrf_checks=True)
     if user is not None:
         client.force_login(user)
+        if user.is_superuser:
+            with_verified_session(client, user)
     client.cookies[settings.CSRF_COOKIE_NAME] = CSRF
     return client
 
