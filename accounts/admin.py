@@ -4,7 +4,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services, two_factor
-
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
 
@@ -52,7 +51,9 @@ class UserAdmin(BaseUserAdmin):
         from web.http import client_ip
 
         for user in queryset:
-            services.reset_second_factors(user=user, actor=request.user, ip_address=client_ip(request))
+            services.reset_second_factors(
+                user=user, actor=request.user, ip_address=client_ip(request)
+            )
         self.message_user(
             request,
             f"Second factors reset for {queryset.count()} user(s). They sign in with their "

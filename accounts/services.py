@@ -14,6 +14,7 @@ from web.text import check_name
 
 PASSKEY_NAME_MAX = 64
 PASSKEYS_MAX = 10
+WRONG_CODE = "That code is not correct. Enter the code the app shows now."
 
 
 def _changed(
@@ -49,12 +50,12 @@ def totp_confirm(
     )
     if not two_factor.verify_totp(device, code):
         # Raised inside the transaction: the unconfirmed device goes with it.
-        raise ValidationError({"code": "That code is not correct. Enter the code the app shows now."})
+        raise ValidationError(
+            {"code": "That code is not correct. Enter the code the app shows now."}
+        )
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
-    _changed(
-        user=user, actor=user, action="account.totp_added", changes={}, ip_address=ip_address
-    )
+    _changed(user=user, actor=user, action="account.totp_added", changes={}, ip_address=ip_address)
     if two_factor.recovery_device(user) is None:
         return _recovery_codes_generate(user=user, actor=user, ip_address=ip_address)
     return []

@@ -39,6 +39,7 @@ from web.http import client_ip
 
 PENDING_SESSION_KEY = "second_factor_pending"
 TOTP_SETUP_SESSION_KEY = "totp_setup_key"
+REVERIFY_NEXT_SESSION_KEY = "second_factor_next"
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -94,10 +95,12 @@ def _who_verifies(request: HttpRequest) -> tuple[User, dict] | None:
     user = request.user
     if user.is_authenticated and not user.is_verified() and two_factor.user_has_second_factor(user):
         wanted = request.GET.get("next", "")
-        safe = url_has_allowed_host_and_scheme(
+        if wanted and url_has_allowed_host_and_scheme(
             wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        )
-        return user, {"next": wanted if safe else reverse(settings.LOGIN_REDIRECT_URL)}
+        ):
+            request.session[REVERIFY_NEXT_SESSION_KEY] = wanted
+        default = reverse(settings.LOGIN_REDIRECT_URL)
+        return user, {"next": request.session.get(REVERIFY_NEXT_SESSION_KEY) or default}
     return None
 
 
@@ -120,6 +123,7 @@ def _failed(request: HttpRequest, user: User) -> None:
 def _complete(request: HttpRequest, user: User, pending: dict, device: Device) -> str:
     """Sign in (if only the password was passed) and mark the session verified by `device`."""
     if request.user.is_authenticated and request.user.pk == user.pk:
+        request.session.pop(REVERIFY_NEXT_SESSION_KEY, None)
         request.session.cycle_key()
         user_logged_in.send(sender=user.__class__, request=request, user=user)
     else:
@@ -284,9 +288,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
     if not two_factor.user_has_second_factor(request.user):
         return redirect("two_factor")
     if request.method == "POST":
-        codes = services.recovery_codes_regenerate(
-            user=request.user, ip_address=client_ip(request)
-        )
+        codes = services.recovery_codes_regenerate(user=request.user, ip_address=client_ip(request))
         return _recovery_codes_page(request, codes)
     return render(
         request,
@@ -349,4 +351,3 @@ def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
         messages.success(request, f"The passkey {passkey.name} was removed.")
         return redirect("two_factor")
     return render(request, "accounts/passkey_remove.html", {"passkey": passkey})
-

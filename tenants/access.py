@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from accounts.two_factor import user_has_second_factor
-
 from tenants.models import Membership, Role
 
 type TenantView[**P] = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]

@@ -153,7 +153,7 @@ def test_the_system_sign_in_is_the_portals_throttled_sign_in(root, client_for, s
     # The admin's own form is gone: its login page sends to the portal's two-step sign-in.
     response = client_for(None).get(reverse("admin:login"))
     assert response.status_code == 302
-    assert response["Location"].== reverse("login") + "?next=%2Fsystem%2F"
+    assert response["Location"] == reverse("login") + "?next=%2Fsystem%2F"
     login = reverse("login")
 
     def attempt(password: str, ip: str):
