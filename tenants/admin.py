@@ -3,8 +3,8 @@ same services as the portal, so it is validated the same way, writes its event i
 transaction and publishes what it changes to the API's workers."""
 
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.options import ActionLocation, messages
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
