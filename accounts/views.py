@@ -184,7 +184,11 @@ def second_factor_passkey(request: HttpRequest) -> HttpResponse:
         passkey = two_factor.verify_passkey(request, user, request.body)
     except two_factor.PasskeyError as exc:
         _failed(request, user)
-        request.axes_locked_out = False  # answered here, as JSON
+        # Answered here, as JSON (axes' middleware would answer a lock-out with its page).
+        locked = getattr(request, "axes_locked_out", False)
+        request.axes_locked_out = False
+        if locked:
+            return JsonResponse({"error": "Too many failed sign-in attempts."}, status=429)
         return JsonResponse({"error": str(exc)}, status=400)
     return _no_store(JsonResponse({"redirect": _complete(request, user, pending, passkey)}))
 

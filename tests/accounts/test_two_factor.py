@@ -476,3 +476,35 @@ def test_tenant_admins_set_the_policy_on_the_settings_page(acme, admin_client):
     assert policy.require_2fa_developers and not policy.require_2fa_admins
     event = Event.objects.filter(action=Event.Action.SETTINGS_CHANGED).latest("id")
     assert event.changes["require_2fa_developers"] == {"before": False, "after": True}
+
+
+def test_refused_passkeys_lock_the_account_out_too(admin, client_for, settings):
+    Passkey.objects.create(user=admin, name="Phone", credential_id=b"\x05" * 16, public_key=b"p")
+    client = client_for(None)
+    _password(client, "admin@acme.test", ip="10.6.0.1")
+    token = csrf_token_for(client, SECOND)
+    answers = [
+        client.post(
+            reverse("second_factor_passkey"),
+            b"{}",
+            content_type="application/json",
+            headers={"X-CSRFToken": token},
+            REMOTE_ADDR="10.6.0.1",
+        )
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
+    assert [a.status_code for a in answers] == [400] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
+    assert answers[-1].json() == {"error": "Too many failed sign-in attempts."}
+    options = client.post(
+        reverse("second_factor_passkey_options"),
+        headers={"X-CSRFToken": token},
+        REMOTE_ADDR="10.6.0.1",
+    )
+    assert options.status_code == 429
+    assert not _signed_in(client)
+
+
+def test_the_system_admin_site_sets_the_tenant_policy_too(acme, root, client_for):
+    page = client_for(root).get(reverse("admin:tenants_tenant_change", args=[acme.pk]))
+    html = page.content.decode()
+    assert "Require two-factor for admins" in html and "Require two-factor for developers" in html

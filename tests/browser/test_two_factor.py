@@ -63,6 +63,10 @@ def test_an_admin_sets_up_an_app_from_the_profile_page_and_signs_in_with_its_cod
     page.get_by_label("I've saved these recovery codes").check()
     done.click()
     expect(page.get_by_text("10 of 10 single-use codes left")).to_be_visible()
+    page.get_by_role("link", name="Remove app").click()
+    expect(page.get_by_role("dialog", name="Remove authenticator app")).to_be_visible()
+    _axe_clean(page, "app-remove")
+    page.get_by_role("link", name="Cancel").click()
 
     _sign_out(page)
     page.goto("/accounts/sign-in/?next=/t/acme/profile/")
@@ -71,6 +75,7 @@ def test_an_admin_sets_up_an_app_from_the_profile_page_and_signs_in_with_its_cod
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
     _axe_clean(page, "second-step")
+    _no_sideways_scroll(page)
     # The code used to confirm is spent: the app's next one (accepted one step early).
     page.get_by_role("textbox", name="Code").fill(totp_code(key_hex, at=time.time() + 30))
     page.get_by_role("button", name="Verify").click()
