@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
+from accounts import services, two_factor
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
 
@@ -22,5 +25,38 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "second_factors")
     filter_horizontal = ()
+    actions = ["reset_second_factors"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, ("Two-factor sign-in", {"fields": ("second_factors",)}))
+
+    @admin.display(description="Second factors")
+    def second_factors(self, obj: User) -> str:
+        app = "authenticator app" if two_factor.confirmed_totp(obj) else ""
+        passkeys = obj.passkey_set.filter(confirmed=True).count()
+        parts = [p for p in (app, f"{passkeys} passkey(s)" if passkeys else "") if p]
+        if not parts:
+            return "None"
+        return ", ".join(parts) + f"; {two_factor.recovery_codes_left(obj)} recovery code(s) left"
+
+    @admin.action(description="Reset second factors (lost authenticator or passkey)")
+    def reset_second_factors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        """Lost-factor recovery: each selected user's factors are removed (one event each);
+        they sign in with their password and set up a new factor."""
+        from web.http import client_ip
+
+        for user in queryset:
+            services.reset_second_factors(
+                user=user, actor=request.user, ip_address=client_ip(request)
+            )
+        self.message_user(
+            request,
+            f"Second factors reset for {queryset.count()} user(s). They sign in with their "
+            "password and set up a new factor.",
+            messages.SUCCESS,
+        )

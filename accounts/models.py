@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device
 
 
 class UserManager(BaseUserManager["User"]):
@@ -69,3 +70,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name or self.email
+
+
+class Passkey(Device):
+    """A passkey or security key (WebAuthn credential) registered as a second factor.
+
+    A django-otp device, so that `user_has_device`, the OTP middleware's `is_verified()` and
+    the session's verified device treat it as the TOTP and recovery-code devices are treated;
+    it takes no typed token (`verify_token` is False): `accounts.two_factor` verifies its
+    assertions with py_webauthn. Holds the credential's public key, never a secret."""
+
+    credential_id = models.BinaryField(max_length=1023, unique=True)
+    public_key = models.BinaryField(max_length=2048)
+    sign_count = models.PositiveBigIntegerField(default=0)
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(Device.Meta):
+        ordering = ["created_at", "id"]
+
+    def verify_token(self, token: object) -> bool:
+        return False

@@ -1,15 +1,31 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts.forms import SignInForm
+from accounts import views
 
 urlpatterns = [
+    path("sign-in/", views.SignInView.as_view(), name="login"),
+    path("sign-in/second-factor/", views.second_factor, name="second_factor"),
     path(
-        "sign-in/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
+        "sign-in/passkey/options/",
+        views.second_factor_passkey_options,
+        name="second_factor_passkey_options",
+    ),
+    path("sign-in/passkey/", views.second_factor_passkey, name="second_factor_passkey"),
+    path("two-factor/", views.two_factor_overview, name="two_factor"),
+    path("two-factor/app/", views.totp_setup, name="totp_setup"),
+    path("two-factor/app/remove/", views.totp_remove, name="totp_remove"),
+    path("two-factor/recovery-codes/", views.recovery_codes, name="recovery_codes"),
+    path(
+        "two-factor/passkeys/options/",
+        views.passkey_register_options,
+        name="passkey_register_options",
+    ),
+    path("two-factor/passkeys/", views.passkey_register, name="passkey_register"),
+    path(
+        "two-factor/passkeys/<int:passkey_id>/remove/",
+        views.passkey_remove,
+        name="passkey_remove",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

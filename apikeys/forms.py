@@ -166,6 +166,8 @@ class TenantSettingsForm(forms.ModelForm):
             "max_keys_per_user",
             "default_rate_limit",
             "leak_policy",
+            "require_2fa_admins",
+            "require_2fa_developers",
         ]
 
     def __init__(self, *args, **kwargs) -> None:

@@ -135,7 +135,7 @@ def console(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
 
 
 @require_GET
-@tenant_view()
+@tenant_view(without_second_factor=True)
 def my_keys(request: HtmxHttpRequest, membership: Membership) -> HttpResponse:
     """The profile page with "My API keys"."""
     return render_page(

@@ -120,6 +120,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "axes",
+    # Second factors (accounts.two_factor): TOTP and recovery codes from django-otp; the
+    # passkey device is accounts.Passkey, verified by py_webauthn.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The ladder, lowest first: an app imports only the apps listed before it.
     "accounts",
     "tenants",
@@ -153,6 +158,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session passed a second factor (the system admin site).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -263,6 +270,19 @@ AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
+
+# Second factors. One throttle counts wrong codes: axes, with the password's limits (the
+# second step reports each failure to it), so django-otp's own delays are off. TOTP accepts
+# the code of the previous and the next 30-second step too, and never the same step twice.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Keyward")
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# A password accepted for an account with a second factor waits this long for the second step.
+SECOND_FACTOR_TIMEOUT = timedelta(minutes=5)
+# Passkeys (WebAuthn): the relying party is the host the portal is served on (the request's
+# Host, already checked against ALLOWED_HOSTS) unless WEBAUTHN_RP_ID names a parent domain.
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID").strip().lower()
+WEBAUTHN_RP_NAME = env_str("WEBAUTHN_RP_NAME", "Keyward")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -11,8 +11,11 @@ from typing import Concatenate, cast
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 
+from accounts.two_factor import user_has_second_factor
 from tenants.models import Membership, Role
 
 type TenantView[**P] = Callable[Concatenate[HttpRequest, Membership, P], HttpResponse]
@@ -33,8 +36,27 @@ def get_membership(request: HttpRequest, slug: str) -> Membership:
         raise Http404("No such tenant") from None
 
 
-def tenant_view[**P](*roles: Role) -> Callable[[TenantView[P]], Callable[..., HttpResponse]]:
-    """Resolve `slug` to the user's membership; require one of `roles` if any are given."""
+def second_factor_required(request: HttpRequest, membership: Membership) -> HttpResponse | None:
+    """The tenant's two-factor policy: a member whose role it covers and who has no second
+    factor is sent to set one up (HTMX requests through HX-Redirect), or None."""
+    if not membership.tenant.settings.requires_second_factor(membership):
+        return None
+    if user_has_second_factor(membership.user):
+        return None
+    url = f"{reverse('two_factor')}?{urlencode({'required': membership.tenant.slug})}"
+    if request.headers.get("HX-Request") == "true":
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def tenant_view[**P](
+    *roles: Role, without_second_factor: bool = False
+) -> Callable[[TenantView[P]], Callable[..., HttpResponse]]:
+    """Resolve `slug` to the user's membership; require one of `roles` if any are given, and
+    the second factor the tenant's policy asks of the member (unless `without_second_factor`:
+    the profile page, where the set-up starts)."""
 
     def decorator(view: TenantView[P]) -> Callable[..., HttpResponse]:
         @login_required
@@ -43,6 +65,10 @@ def tenant_view[**P](*roles: Role) -> Callable[[TenantView[P]], Callable[..., Ht
             membership = get_membership(request, slug)
             if roles and not any(membership.has_role(role) for role in roles):
                 raise PermissionDenied("Your role does not allow this page.")
+            if not without_second_factor and (
+                refused := second_factor_required(request, membership)
+            ):
+                return refused
             cast(TenantRequest, request).membership = membership
             return view(request, membership, *args, **kwargs)
 

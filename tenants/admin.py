@@ -4,6 +4,7 @@ transaction and publishes what it changes to the API's workers."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
@@ -43,6 +44,8 @@ class TenantSettingsInlineForm(forms.ModelForm):
             "max_keys_per_user",
             "default_rate_limit",
             "leak_policy",
+            "require_2fa_admins",
+            "require_2fa_developers",
         )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -312,7 +315,16 @@ class MemberAwareUserAdmin(UserAdmin):
     """Deleting a user removes their memberships through the service first: each writes its
     event and revokes the keys it gave (accounts knows nothing of tenants, so it lives here)."""
 
-    actions = None  # deletion one by one, through delete_model
+    # Deletion one by one, through delete_model: no bulk delete. The second-factor reset
+    # (lost-factor recovery, accounts.admin) stays.
+    actions = ["reset_second_factors"]
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict:
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         base = super().has_delete_permission(request, obj)

@@ -135,6 +135,18 @@ class TenantSettings(models.Model):
         help_text="A live key found in public (GitHub's secret scanning, or anyone's report): "
         "its owner and the tenant's admins are emailed in every case.",
     )
+    require_2fa_admins = models.BooleanField(
+        "Require two-factor for admins",
+        default=False,
+        help_text="Admins without an authenticator app or passkey are led to set one up "
+        "before anything else in this tenant.",
+    )
+    require_2fa_developers = models.BooleanField(
+        "Require two-factor for developers",
+        default=False,
+        help_text="Developers without an authenticator app or passkey are led to set one up "
+        "before anything else in this tenant.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -159,6 +171,12 @@ class TenantSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of {self.tenant}"
+
+    def requires_second_factor(self, membership: "Membership") -> bool:
+        """Whether this tenant's policy asks `membership` for a second factor."""
+        return (self.require_2fa_admins and membership.is_admin) or (
+            self.require_2fa_developers and membership.is_developer
+        )
 
 
 class EventQuerySet(models.QuerySet["Event"]):
@@ -208,6 +226,13 @@ class Event(models.Model):
         LEAK_REPORTER_ADDED = "leak_reporter.added", "Leak reporter added"
         LEAK_REPORTER_CHANGED = "leak_reporter.changed", "Leak reporter changed"
         LEAK_REPORTER_REMOVED = "leak_reporter.removed", "Leak reporter removed"
+        # Account-level (no tenant): a user's second factors (accounts.services).
+        TOTP_ADDED = "account.totp_added", "Authenticator app added"
+        TOTP_REMOVED = "account.totp_removed", "Authenticator app removed"
+        PASSKEY_ADDED = "account.passkey_added", "Passkey added"
+        PASSKEY_REMOVED = "account.passkey_removed", "Passkey removed"
+        RECOVERY_CODES_GENERATED = "account.recovery_codes_generated", "Recovery codes generated"
+        SECOND_FACTORS_RESET = "account.second_factors_reset", "Second factors reset"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     tenant = models.ForeignKey(

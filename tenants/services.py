@@ -272,6 +272,8 @@ SETTINGS_FIELDS = (
     "max_keys_per_user",
     "default_rate_limit",
     "leak_policy",
+    "require_2fa_admins",
+    "require_2fa_developers",
 )
 
 

@@ -20,7 +20,7 @@ from tests.factories import (
     api_key,
     lift_key_limits,
 )
-from tests.helpers import csrf_token_for
+from tests.helpers import csrf_token_for, with_verified_session
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +99,8 @@ def client_for():
         client = Client(enforce_csrf_checks=True)
         if user is not None:
             client.force_login(user)
+            if user.is_superuser:
+                with_verified_session(client, user)
         return client
 
     return make

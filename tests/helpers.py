@@ -22,3 +22,39 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+# The key of every authenticator app the tests give a user (an RFC 6238 test key).
+TOTP_KEY_HEX = "3132333435363738393031323334353637383930"
+
+
+def totp_code(key_hex: str = TOTP_KEY_HEX, *, at: float | None = None) -> str:
+    """The code an authenticator app shows for `key_hex` now (or at `at`)."""
+    import time
+
+    return f"{_totp_at(key_hex, time.time() if at is None else at):06d}"
+
+
+def _totp_at(key_hex: str, at: float) -> int:
+    from django_otp.oath import TOTP
+
+    generator = TOTP(bytes.fromhex(key_hex))
+    generator.time = at
+    return generator.token()
+
+
+def with_verified_session(client: Client, user) -> Client:
+    """After `force_login`: the session passed a second factor too (what the system admin
+    site asks of a superuser), with an authenticator app given to `user` if they have none."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", key=TOTP_KEY_HEX, confirmed=True
+        )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

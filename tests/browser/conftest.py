@@ -90,3 +90,35 @@ def revoke_from_the_row(page, name: str) -> None:
     expect(confirm.get_by_role("link", name="Cancel")).to_be_focused()
     confirm.get_by_role("button", name="Revoke key").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def sign_in_with_code(page, email: str, password: str, code: str) -> None:
+    """The two steps: password, then the authenticator app's code."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    page.get_by_role("textbox", name="Code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_load_state()
+
+
+def sign_in_to_system(page, email: str = "root@keyward.test") -> None:
+    """A superuser reaches the system admin site: the portal's sign-in with the password and
+    a code from the authenticator app the tests give them (tests.helpers.TOTP_KEY_HEX)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from playwright.sync_api import expect
+
+    from accounts.models import User
+    from tests.factories import PASSWORD
+    from tests.helpers import TOTP_KEY_HEX, totp_code
+
+    user = User.objects.get(email=email)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or (
+        TOTPDevice.objects.create(user=user, key=TOTP_KEY_HEX, confirmed=True)
+    )
+    page.goto("/system/")
+    sign_in_with_code(page, email, PASSWORD, totp_code(device.key))
+    expect(page.get_by_role("heading", name="System")).to_be_visible()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from apikeys.models import ApiKey, ProviderKey, ServiceApiKey
 from tenants.models import Event, Membership
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in, sign_in_to_system
 from tests.factories import PASSWORD, UserFactory, api_key
 
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -243,10 +243,7 @@ def test_the_secret_dialog_starts_on_copy_and_escape_closes_it_once_acknowledged
 
 def _admin_generates(page, name: str):
     UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
-    page.goto("/system/")
-    page.get_by_label("Email address").fill("root@keyward.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_system(page)
     page.goto("/system/apikeys/serviceapikey/add/")
     page.get_by_label("Service name").fill(name)
     page.get_by_role("button", name="Generate").click()

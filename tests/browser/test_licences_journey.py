@@ -5,7 +5,7 @@ admin's Overview cards. Screenshots of each page at both sizes go to test-artifa
 from playwright.sync_api import expect
 
 from tenants.models import Event, Membership
-from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.conftest import ARTIFACTS, sign_in, sign_in_to_system
 from tests.factories import PASSWORD
 
 SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -146,10 +146,7 @@ def test_the_admins_overview_has_api_keys_and_settings_cards(page, acme, admin, 
 def test_the_system_admin_sets_licences_and_cannot_go_below_those_assigned(
     page, acme, admin, developer, root
 ):
-    page.goto("/system/")
-    page.get_by_label("Email address").fill("root@keyward.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_system(page)
     page.goto(f"/system/tenants/tenant/{acme.pk}/change/")
     field = page.get_by_label("User licences:")
     expect(field).to_have_value("10")

@@ -5,7 +5,8 @@ from urllib.error import HTTPError
 from playwright.sync_api import expect
 
 from apikeys.models import ServiceApiKey
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.conftest import sign_in_to_system
+from tests.factories import UserFactory
 
 CONFIRMATION = (
     "Are you sure you want to revoke the API key for inventory-service? This action cannot be "
@@ -27,10 +28,7 @@ def _tenants(base: str, key: str) -> int:
 
 def test_root_generates_copies_uses_and_revokes_a_service_key(page, live_server, acme):
     UserFactory(email="root@keyward.test", is_superuser=True, is_staff=True)
-    page.goto("/system/")
-    page.get_by_label("Email address").fill("root@keyward.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    sign_in_to_system(page)
     page.get_by_role("link", name="Service API keys").click()
 
     page.get_by_role("link", name="Generate New API Key").click()

@@ -9,8 +9,10 @@ import jwt
 import pytest
 from django.conf import settings
 from django.test import Client
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import Passkey, User
 from apikeys import provider, services
 from apikeys.models import MAX_RATE_LIMIT, ApiKey, ProviderKey, ServiceApiKey
 from customers.models import Customer, License, SeatUsage
@@ -18,6 +20,7 @@ from jobs.models import Job
 from tenants.models import Event, Membership, Tenant, TenantSettings
 from tests.conftest import ALL_SCOPES
 from tests.factories import UserFactory
+from tests.helpers import with_verified_session
 
 CSRF = "A" * 32  # a well-formed CSRF secret: the cookie and the header agree
 
@@ -36,8 +39,18 @@ WATCHED = [
     License,
     SeatUsage,
     Job,
+    TOTPDevice,
+    StaticDevice,
+    StaticToken,
+    Passkey,
 ]
-IGNORED_FIELDS = {"last_login", "last_used_at"}
+IGNORED_FIELDS = {
+    "last_login",
+    "last_used_at",
+    # django-otp counts wrong codes on the device (its own delays are off: axes throttles).
+    "throttling_failure_count",
+    "throttling_failure_timestamp",
+}
 
 
 def snapshot() -> dict[str, list[tuple]]:
@@ -94,6 +107,8 @@ def signed_in(user: User | None) -> Client:
     client = Client(enforce_csrf_checks=True)
     if user is not None:
         client.force_login(user)
+        if user.is_superuser:
+            with_verified_session(client, user)
     client.cookies[settings.CSRF_COOKIE_NAME] = CSRF
     return client
 

@@ -149,8 +149,12 @@ def test_only_superusers_reach_service_keys(personas, client_for):
     assert client_for(staff).get(ADD).status_code == 302
 
 
-def test_the_system_sign_in_is_throttled_like_the_portals(root, client_for, settings):
-    login = reverse("admin:login")
+def test_the_system_sign_in_is_the_portals_throttled_sign_in(root, client_for, settings):
+    # The admin's own form is gone: its login page sends to the portal's two-step sign-in.
+    response = client_for(None).get(reverse("admin:login"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login") + "?next=%2Fsystem%2F"
+    login = reverse("login")
 
     def attempt(password: str, ip: str):
         client = client_for(None)

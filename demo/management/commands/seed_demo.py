@@ -1,10 +1,13 @@
+import base64
 import random
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import services as account_services
 from accounts.models import User
 from apikeys import services as key_services
 from apikeys.models import ApiKey, KeyUsageDay, RequestLog, ServiceApiKey
@@ -17,6 +20,10 @@ from tenants.models import Membership, Tenant
 VIA = "demo data"
 
 DEMO_PASSWORD = "keyward-demo"
+# root's authenticator app (the system admin site asks for a second factor): this key, in
+# base32 as apps take it, is printed with the sign-ins so that the demo stays usable.
+DEMO_TOTP_SECRET = "KEYWARDDEMOTOTPROOTSECRETKEYWARD"
+DEMO_TOTP_KEY_HEX = base64.b32decode(DEMO_TOTP_SECRET).hex()
 
 TENANTS = [
     ("acme", "Acme MSP", True),
@@ -89,6 +96,7 @@ class Command(BaseCommand):
         self._seed_keys(tenants["acme"])
         self._seed_traffic(tenants["acme"])
         self._seed_service_keys()
+        self._seed_second_factor()
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for email, superuser, memberships in USERS:
@@ -99,6 +107,18 @@ class Command(BaseCommand):
                 roles = [r for r, on in (("admin", admin), ("developer", developer)) if on]
                 what = f"{slug}: {', '.join(roles) or 'member, no role'}"
             self.stdout.write(f"  {email:<20} {what}")
+        spaced = " ".join(DEMO_TOTP_SECRET[i : i + 4] for i in range(0, 32, 4))
+        self.stdout.write(
+            f"  root@keyward.test signs in with a second factor: add the key {spaced} to an "
+            "authenticator app (time-based, 6 digits), or run "
+            "`python manage.py demo_totp_code` for the code of the moment."
+        )
+
+    def _seed_second_factor(self) -> None:
+        """root's authenticator app with the demo's key (put back if it was changed)."""
+        root = User.objects.get(email="root@keyward.test")
+        if not TOTPDevice.objects.filter(user=root, confirmed=True, key=DEMO_TOTP_KEY_HEX).exists():
+            account_services.totp_install(user=root, key_hex=DEMO_TOTP_KEY_HEX, actor=None, via=VIA)
 
     def _seed_licenses(self, tenants: dict[str, Tenant]) -> None:
         """User licences (seed 003): acme has 5, globex 2, and every developer holds one."""
