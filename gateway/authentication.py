@@ -11,6 +11,7 @@ from typing import Protocol
 
 from django.http import HttpRequest
 
+from gateway import networks
 from gateway.provider import ProviderCaller, TokenRefused, verify_token
 from gateway.verification import (
     IN_URL,
@@ -24,16 +25,20 @@ from gateway.verification import (
     verifier,
     verify_service_key,
 )
+from web.http import client_ip
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A proven caller: a key (`verified`: its record and rate-limit state) or a Provider API
-    token (`provider`: its tenant); `check` is the early check this request used, if any."""
+    token (`provider`: its tenant); `check` is the early check this request used, if any.
+    `refused` is set when the key is proven but may not be used from here (its network
+    allowlist): the endpoint answers it and logs the request like any refusal it makes."""
 
     verified: Verified | None = None
     provider: ProviderCaller | None = None
     check: Check | None = None
+    refused: Refusal | None = None
 
 
 class Credential(Protocol):
@@ -58,7 +63,20 @@ class TenantKeys:
         verified = verifier.verify(token, environment, early)
         if isinstance(verified, Refusal):
             return verified
+        allowlist = verified.record.networks
+        if allowlist and not networks.admits(allowlist, address := client_ip(request)):
+            return Principal(verified=verified, check=early, refused=address_refusal(address))
         return Principal(verified=verified, check=early)
+
+
+def address_refusal(address: str | None) -> Refusal:
+    """A proven key used from outside its network allowlist, naming where it came from."""
+    shown = address if address is not None else "an address that could not be read"
+    return Refusal(
+        403,
+        "Address not allowed",
+        f"This API key may not be used from {shown}: it is outside the key's network allowlist.",
+    )
 
 
 class ServiceKeys:

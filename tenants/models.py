@@ -119,6 +119,13 @@ class TenantSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_DEFAULT_RATE_LIMIT)],
         help_text="From 1 to 100,000.",
     )
+    default_allowed_networks = models.JSONField(
+        "Default network allowlist",
+        default=list,
+        blank=True,
+        help_text="IPv4 or IPv6 ranges (CIDR), one a line, that new keys start with. "
+        "Empty: new keys work from anywhere.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
