@@ -74,9 +74,7 @@ def test_behind_one_proxy_the_proxys_own_address_is_not_the_client(api, new_key,
 @pytest.mark.parametrize(
     "forwarded", ["10.0.0.1, not-an-ip", "999.1.1.1", "1.2.3.4:8080", "[::1]", "A" * 3000, ""]
 )
-def test_a_hostile_forwarded_address_is_refused_and_never_crashes(
-    api, new_key, proxied, forwarded
-):
+def test_a_hostile_forwarded_address_is_refused_and_never_crashes(api, new_key, proxied, forwarded):
     proxied(1)
     key = new_key(allowed_networks=["0.0.0.0/0", "::/0"])  # every real address
     response = api("GET", "/me", key, REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
