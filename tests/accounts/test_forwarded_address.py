@@ -46,9 +46,7 @@ def test_behind_one_proxy_sign_in_locks_the_forwarded_client_not_the_proxy(
     assert other.status_code == 302
 
 
-def test_a_hostile_forwarded_address_at_sign_in_is_an_ordinary_attempt(
-    admin, client_for, settings
-):
+def test_a_hostile_forwarded_address_at_sign_in_is_an_ordinary_attempt(admin, client_for, settings):
     settings.AXES_IPWARE_PROXY_COUNT = 1
     wrong = _sign_in(client_for(None), "admin@acme.test", "wrong", forwarded="<script>")
     assert wrong.status_code == 200 and "not correct" in wrong.content.decode()

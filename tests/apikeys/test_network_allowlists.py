@@ -106,6 +106,13 @@ def test_an_edited_allowlist_is_saved_with_an_event_listing_what_was_added_and_r
     }
     page = dev_client.get(key.get_absolute_url()).content.decode()
     assert "added 2001:db8::/32; removed 192.0.2.0/24" in page
+    assert "<li><code>2001:db8::/32</code></li>" in page
+
+
+def test_a_key_without_an_allowlist_says_it_works_from_any_address(dev_client, make_key, developer):
+    key, _ = make_key(developer)
+    page = dev_client.get(key.get_absolute_url()).content.decode()
+    assert "<dt>Network allowlist</dt><dd>Any address</dd>" in page
 
 
 def test_an_unchanged_allowlist_writes_no_event(dev_client, make_key, developer):
