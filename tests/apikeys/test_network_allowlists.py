@@ -3,6 +3,7 @@ settings dialog, the create dialog (prefilled from the tenant default), the tena
 Settings page, `create_api_key --allow-cidr`, and the parser they share (web.networks)."""
 
 import json
+import re
 from io import StringIO
 
 import pytest
@@ -63,13 +64,13 @@ def test_ranges_are_normalised_and_duplicates_collapse_in_their_order():
         ("10.0.0.0/33", "is not an IPv4 or IPv6 address or range"),
         ("example.com", "is not an IPv4 or IPv6 address or range"),
         ("fe80::1%eth0", "is not an IPv4 or IPv6 address or range"),
-        ("１０.0.0.0/8", "is not an IPv4 or IPv6 address or range"),
+        ("\uff11\uff10.0.0.0/8", "is not an IPv4 or IPv6 address or range"),
         ("10.0.0.0/8\x00", "is not an IPv4 or IPv6 address or range"),
         ("1" * 5000, "is not an IPv4 or IPv6 address or range"),
     ],
 )
 def test_a_bad_range_is_refused_naming_it(text, message):
-    with pytest.raises(ValidationError, match=message.replace("?", r"\?")):
+    with pytest.raises(ValidationError, match=re.escape(message)):
         parse_networks(text)
 
 
@@ -298,6 +299,6 @@ def test_create_api_key_without_allow_cidr_takes_the_tenants_default(developer, 
 
 
 def test_create_api_key_refuses_a_bad_range(developer, acme):
-    with pytest.raises(CommandError, match="did you mean 10.0.0.0/8"):
+    with pytest.raises(CommandError, match=re.escape("did you mean 10.0.0.0/8")):
         _cli(*BASE, "--allow-cidr", "10.0.0.1/8")
     assert not ApiKey.objects.exists()
