@@ -71,12 +71,16 @@ class TenantKeys:
 
 def address_refusal(address: str | None) -> Refusal:
     """A proven key used from outside its network allowlist, naming where it came from."""
-    shown = address if address is not None else "an address that could not be read"
-    return Refusal(
-        403,
-        "Address not allowed",
-        f"This API key may not be used from {shown}: it is outside the key's network allowlist.",
-    )
+    if address is None:
+        detail = (
+            "The client address could not be read, and this API key may only be used from "
+            "the networks on its allowlist."
+        )
+    else:
+        detail = (
+            f"This API key may not be used from {address}: it is outside its network allowlist."
+        )
+    return Refusal(403, "Address not allowed", detail)
 
 
 class ServiceKeys:

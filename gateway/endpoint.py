@@ -1,7 +1,8 @@
 """The pipeline every platform API request goes through.
 
 method -> key in URL? -> Bearer key verified -> network allowlist -> rate limit -> scope ->
-the endpoint -> RateLimit headers -> request log (buffered). Errors at any step are problem details.
+the endpoint -> RateLimit headers -> request log (buffered). Errors at any step are problem
+details.
 """
 
 import json

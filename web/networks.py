@@ -25,9 +25,15 @@ def _parse_one(text: str) -> Network:
     if not text.isascii() or not text.isprintable() or len(text) > MAX_RANGE_LENGTH or "%" in text:
         raise ValueError(f"{shown!r} is not an IPv4 or IPv6 address or range.")
     try:
-        return ipaddress.ip_network(text)
+        network = ipaddress.ip_network(text)
     except ValueError:
         pass
+    else:
+        mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+        if mapped is not None and network.prefixlen >= 96:
+            # Clients are matched as IPv4 (gateway.networks), so the range is stored so too.
+            return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+        return network
     try:
         loose = ipaddress.ip_network(text, strict=False)
     except ValueError:

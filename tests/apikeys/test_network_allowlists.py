@@ -56,6 +56,13 @@ def test_ranges_are_normalised_and_duplicates_collapse_in_their_order():
     ]
 
 
+def test_an_ipv4_mapped_range_is_stored_as_the_ipv4_range_it_names():
+    assert parse_networks("::ffff:10.0.0.0/104\n::ffff:192.0.2.7") == [
+        "10.0.0.0/8",
+        "192.0.2.7/32",
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
