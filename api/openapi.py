@@ -543,7 +543,10 @@ def document(environment: str) -> dict:
                     "another environment."
                 )
                 | {"headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
-                "Forbidden": _problem("The key lacks the permission this operation needs."),
+                "Forbidden": _problem(
+                    "The key lacks the permission this operation needs, or was used from an "
+                    "address outside its network allowlist."
+                ),
                 "TooManyRequests": _problem("Over the key's rate limit.")
                 | {"headers": {"Retry-After": {"schema": {"type": "integer"}}}},
                 "Unavailable": _problem("The service is temporarily unavailable."),

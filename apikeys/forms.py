@@ -7,6 +7,7 @@ from apikeys import services
 from apikeys.models import MAX_RATE_LIMIT, Environment, Scope, today
 from tenants.forms import bound_settings_numbers, bounded_integer
 from tenants.models import TenantSettings
+from web.networks import NetworksField
 
 
 class DateInput(forms.DateInput):
@@ -76,6 +77,7 @@ class ApiKeyCreateForm(forms.Form):
         help_text="Optional: customer IDs (cus_…) separated by commas. Empty: every customer "
         "of the key's environment.",
     )
+    allowed_networks = NetworksField(label="Network allowlist")
 
     def clean_customer_scope(self) -> list[str]:
         raw = self.cleaned_data["customer_scope"].replace("\n", ",")
@@ -95,6 +97,7 @@ class ApiKeyCreateForm(forms.Form):
             rate_limit=data.get("rate_limit") or self.policy.default_rate_limit,
             expires_on=data.get("expires_on"),
             customer_scope=data.get("customer_scope", ()),
+            allowed_networks=data.get("allowed_networks", ()),
         )
         for field, message in errors.items():
             if field not in self.errors:
@@ -105,11 +108,13 @@ class ApiKeyCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.policy = policy
         self.fields["rate_limit"].initial = policy.default_rate_limit
+        self.fields["allowed_networks"].initial = policy.default_allowed_networks
         apply_expiry_rule(self.fields["expires_on"], policy, default=None)
 
 
 class ApiKeyEditForm(forms.Form):
-    """A key's settings that its owner can change later: name, description, rate limit."""
+    """A key's settings that its owner can change later: name, description, rate limit and
+    network allowlist."""
 
     name = forms.CharField(label="Name", max_length=100)
     description = forms.CharField(
@@ -119,6 +124,7 @@ class ApiKeyEditForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     rate_limit = rate_limit_field()
+    allowed_networks = NetworksField(label="Network allowlist")
 
 
 GRACE_CHOICES = [
@@ -158,6 +164,12 @@ class ApiKeyRenewForm(forms.Form):
 
 
 class TenantSettingsForm(forms.ModelForm):
+    default_allowed_networks = NetworksField(
+        label="Default network allowlist",
+        help_text=NetworksField.default_help_text.replace("Empty: any address.", "")
+        + "New keys start with these ranges. Empty: new keys work from any address.",
+    )
+
     class Meta:
         model = TenantSettings
         fields = [
@@ -168,6 +180,7 @@ class TenantSettingsForm(forms.ModelForm):
             "leak_policy",
             "require_2fa_admins",
             "require_2fa_developers",
+            "default_allowed_networks",
         ]
 
     def __init__(self, *args, **kwargs) -> None:

@@ -134,6 +134,8 @@ class ApiKey(models.Model):
     is_active = models.BooleanField(default=True)
     # Public IDs of the customers this key is limited to; empty for all of the tenant's.
     customer_scope = models.JSONField(default=list, blank=True)
+    # Normalised IPv4/IPv6 ranges (web.networks) the key may be used from; empty: anywhere.
+    allowed_networks = models.JSONField("network allowlist", default=list, blank=True)
     expires_on = models.DateField(
         null=True, blank=True, help_text="The last day the key works; empty for never."
     )

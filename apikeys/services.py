@@ -28,6 +28,7 @@ from apikeys.models import (
 from apikeys.signals import keys_changed
 from tenants.models import Event, LeakPolicy, Membership, Tenant, TenantSettings
 from tenants.services import event_record
+from web.networks import networks_diff, parse_networks
 from web.text import check_name
 
 MAX_GRACE = timedelta(days=7)
@@ -147,6 +148,19 @@ def key_cap_message(policy: TenantSettings) -> str:
     )
 
 
+def _networks(values: str | Iterable[str]) -> list[str]:
+    return parse_networks(values if isinstance(values, str) else list(values))
+
+
+def networks_error(allowed_networks: str | Iterable[str]) -> str | None:
+    """Why `allowed_networks` cannot be a key's allowlist (web.networks), or None."""
+    try:
+        _networks(allowed_networks)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return None
+
+
 def api_key_field_errors(
     *,
     tenant: Tenant,
@@ -158,10 +172,13 @@ def api_key_field_errors(
     rate_limit: int,
     expires_on: date | None,
     customer_scope: Iterable[str] = (),
+    allowed_networks: Iterable[str] = (),
 ) -> dict[str, str]:
     """Every field error of a new key at once (no write): the create form shows them all
     together, and `api_key_create` refuses on any of them."""
     errors = _check_name_and_description(name, description)
+    if (message := networks_error(allowed_networks)) is not None:
+        errors["allowed_networks"] = message
     scope_list = sorted(set(scopes))
     if not scope_list:
         errors["scopes"] = "Choose at least one permission."
@@ -192,11 +209,13 @@ def api_key_create(
     rate_limit: int | None = None,
     expires_on: date | None = None,
     customer_scope: Iterable[str] = (),
+    allowed_networks: Iterable[str] | None = None,
     actor: User | None = None,
     ip_address: str | None = None,
     via: str = "",
 ) -> tuple[ApiKey, str]:
-    """Make a key owned by `membership`'s user. Returns the key and its secret, once."""
+    """Make a key owned by `membership`'s user. Returns the key and its secret, once.
+    `allowed_networks` None: the tenant's default allowlist."""
     if not membership.is_developer:
         raise PermissionDenied("Only developers can create API keys.")
     # Locking the membership row serialises this user's creations in this tenant, so
@@ -221,6 +240,8 @@ def api_key_create(
 
     if rate_limit is None:
         rate_limit = policy.default_rate_limit
+    if allowed_networks is None:
+        allowed_networks = policy.default_allowed_networks
     errors = api_key_field_errors(
         tenant=tenant,
         policy=policy,
@@ -231,10 +252,12 @@ def api_key_create(
         rate_limit=rate_limit,
         expires_on=expires_on,
         customer_scope=customer_scope,
+        allowed_networks=allowed_networks,
     )
     if errors:
         raise ValidationError(errors)
     scope_list = sorted(set(scopes))
+    network_list = _networks(allowed_networks)
     customer_ids = sorted(set(customer_scope))
 
     if keys_held(tenant=tenant, user_id=membership.user_id) >= policy.max_keys_per_user:
@@ -253,6 +276,7 @@ def api_key_create(
         rate_limit=rate_limit,
         expires_on=expires_on,
         customer_scope=customer_ids,
+        allowed_networks=network_list,
         secret_hash=keyformat.hash_key(secret),
     )
     changes: dict[str, Any] = {
@@ -263,6 +287,8 @@ def api_key_create(
     }
     if customer_ids:
         changes["customer_scope"] = customer_ids
+    if network_list:
+        changes["allowed_networks"] = network_list
     if via:
         changes["via"] = via
     _record(key, Event.Action.KEY_CREATED, actor or membership.user, ip_address, changes)
@@ -278,10 +304,12 @@ def api_key_update(
     name: str,
     description: str,
     rate_limit: int | None = None,
+    allowed_networks: Iterable[str] | None = None,
     ip_address: str | None = None,
 ) -> ApiKey:
-    """Edit a key's settings (the owner only): its name, its description and its rate limit
-    (within the range a new key has). The gateway enforces a new limit from the next request."""
+    """Edit a key's settings (the owner only): its name, its description, its rate limit
+    (within the range a new key has) and its network allowlist (None: unchanged). The gateway
+    enforces a new limit or allowlist from the next request."""
     _check_membership(key, membership)
     _require_owner(key, membership)
     key = _lock(key)
@@ -289,24 +317,33 @@ def api_key_update(
     errors = _check_name_and_description(name, description)
     if rate_limit is not None and (message := rate_limit_error(rate_limit)) is not None:
         errors["rate_limit"] = message
+    if allowed_networks is not None and (message := networks_error(allowed_networks)):
+        errors["allowed_networks"] = message
     if errors:
         raise ValidationError(errors)
-    changes = {}
+    changes: dict[str, Any] = {}
     if name.strip() != key.name:
         changes["name"] = {"before": key.name, "after": name.strip()}
     if description != key.description:
         changes["description"] = {"before": key.description, "after": description}
     if rate_limit is not None and rate_limit != key.rate_limit:
         changes["rate_limit"] = {"before": key.rate_limit, "after": rate_limit}
+    if allowed_networks is not None:
+        network_list = _networks(allowed_networks)
+        if network_list != key.allowed_networks:
+            changes["allowed_networks"] = networks_diff(key.allowed_networks, network_list)
+            key.allowed_networks = network_list
     if not changes:
         return key
     key.name = name.strip()
     key.description = description
     if rate_limit is not None:
         key.rate_limit = rate_limit
-    key.save(update_fields=["name", "description", "rate_limit", "updated_at"])
-    # A new rate limit is a change of settings; a new name or description alone, a rename.
-    action = Event.Action.KEY_UPDATED if "rate_limit" in changes else Event.Action.KEY_RENAMED
+    key.save(update_fields=["name", "description", "rate_limit", "allowed_networks", "updated_at"])
+    # A new rate limit or allowlist is a change of settings; a new name or description alone,
+    # a rename.
+    updated = "rate_limit" in changes or "allowed_networks" in changes
+    action = Event.Action.KEY_UPDATED if updated else Event.Action.KEY_RENAMED
     _record(key, action, membership.user, ip_address, changes)
     keys_changed.send(ApiKey, key_ids=[key.key_id])
     return key

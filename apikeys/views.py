@@ -336,7 +336,12 @@ def key_edit(request: HtmxHttpRequest, membership: Membership, key_id: str) -> H
                 messages.success(request, f"The settings of {key.name} were saved.")
                 return _key_changed(request, membership, key, deleted=False)
     else:
-        initial = {"name": key.name, "description": key.description, "rate_limit": key.rate_limit}
+        initial = {
+            "name": key.name,
+            "description": key.description,
+            "rate_limit": key.rate_limit,
+            "allowed_networks": key.allowed_networks,
+        }
         form = ApiKeyEditForm(initial=initial, auto_id="edit_%s")
     return render(request, "apikeys/key_edit.html", {"key": key, "form": form})
 

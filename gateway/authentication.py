@@ -10,6 +10,7 @@ from typing import Protocol
 
 from django.http import HttpRequest
 
+from gateway import networks
 from gateway.provider import ProviderCaller, TokenRefused, verify_token
 from gateway.verification import (
     IN_URL,
@@ -22,15 +23,19 @@ from gateway.verification import (
     verifier,
     verify_service_key,
 )
+from web.http import client_ip
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A proven caller: a key (`verified`: its record and rate-limit state) or a Provider API
-    token (`provider`: its tenant)."""
+    token (`provider`: its tenant). `refused` is set when the key is proven but may not be
+    used from here (its network allowlist): the endpoint answers it and logs the request
+    like any refusal it makes."""
 
     verified: Verified | None = None
     provider: ProviderCaller | None = None
+    refused: Refusal | None = None
 
 
 class Credential(Protocol):
@@ -52,7 +57,26 @@ class TenantKeys:
 
     def verify(self, request: HttpRequest, token: str, environment: str) -> Principal | Refusal:
         verified = verifier.verify(token, environment)
-        return verified if isinstance(verified, Refusal) else Principal(verified=verified)
+        if isinstance(verified, Refusal):
+            return verified
+        allowlist = verified.record.networks
+        if allowlist and not networks.admits(allowlist, address := client_ip(request)):
+            return Principal(verified=verified, refused=address_refusal(address))
+        return Principal(verified=verified)
+
+
+def address_refusal(address: str | None) -> Refusal:
+    """A proven key used from outside its network allowlist, naming where it came from."""
+    if address is None:
+        detail = (
+            "The client address could not be read, and this API key may only be used from "
+            "the networks on its allowlist."
+        )
+    else:
+        detail = (
+            f"This API key may not be used from {address}: it is outside its network allowlist."
+        )
+    return Refusal(403, "Address not allowed", detail)
 
 
 class ServiceKeys:

@@ -1,7 +1,8 @@
 """The pipeline every platform API request goes through.
 
-method -> key in URL? -> Bearer key verified -> rate limit -> scope -> the endpoint ->
-RateLimit headers -> request log (buffered). Errors at any step are problem details.
+method -> key in URL? -> Bearer key verified -> network allowlist -> rate limit -> scope ->
+the endpoint -> RateLimit headers -> request log (buffered). Errors at any step are problem
+details.
 """
 
 import json
@@ -110,7 +111,10 @@ def endpoint(scopes: Scopes, *, system: bool = False) -> Callable:
                 return _refuse(principal)
             verified = principal.verified
             try:
-                response = _answer(request, view, verified, environment, allowed, kwargs)
+                if principal.refused is not None:
+                    response = _refuse(principal.refused)
+                else:
+                    response = _answer(request, view, verified, environment, allowed, kwargs)
             except DatabaseError:
                 response = _unavailable()
             _rate_limit_headers(response, verified)

@@ -22,6 +22,7 @@ from django.db import connection
 
 from apikeys import keyformat
 from apikeys.models import ENVIRONMENT_OF_PREFIX, Environment, ServiceApiKey
+from gateway import networks
 from gateway.keystate import (
     WINDOW_SECONDS,
     StateUnavailable,
@@ -55,6 +56,7 @@ class KeyRecord:
     expires_on: date | None
     tenant_active: bool
     keys_enabled: bool
+    networks: tuple = ()  # the parsed allowlist (gateway.networks); empty: anywhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ _LOAD_SQL = """
     SELECT k.id, k.name, k.tenant_id, t.slug, k.environment, k.scopes, k.customer_scope,
            k.rate_limit, k.secret_hash, k.previous_secret_hash, k.previous_valid_until,
            k.is_active, k.revoked_at IS NOT NULL, k.expires_on, t.is_active,
-           COALESCE(s.api_keys_enabled, FALSE)
+           COALESCE(s.api_keys_enabled, FALSE), k.allowed_networks
     FROM apikeys_apikey k
     JOIN tenants_tenant t ON t.id = k.tenant_id
     LEFT JOIN tenants_tenantsettings s ON s.tenant_id = k.tenant_id
@@ -201,6 +203,7 @@ def _load(key_id: str) -> KeyRecord | None:
         expires_on,
         tenant_active,
         enabled,
+        allowed_networks,
     ) = row
     if isinstance(customer_scope, str):  # SQLite returns JSON as text
         customer_scope = json.loads(customer_scope)
@@ -228,6 +231,7 @@ def _load(key_id: str) -> KeyRecord | None:
         expires_on=expires_on,
         tenant_active=bool(tenant_active),
         keys_enabled=bool(enabled),
+        networks=networks.loaded(allowed_networks),
     )
 
 

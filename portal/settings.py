@@ -267,6 +267,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
+# Axes reads the address through the same helper as the request log, events and network
+# allowlists (django-ipware is not installed, so without it axes would read REMOTE_ADDR only).
+AXES_CLIENT_IP_CALLABLE = "web.http.client_ip"
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )

@@ -147,6 +147,13 @@ class TenantSettings(models.Model):
         help_text="Developers without an authenticator app or passkey are led to set one up "
         "before anything else in this tenant.",
     )
+    default_allowed_networks = models.JSONField(
+        "Default network allowlist",
+        default=list,
+        blank=True,
+        help_text="IPv4 or IPv6 ranges (CIDR), one a line, that new keys start with. "
+        "Empty: new keys work from anywhere.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

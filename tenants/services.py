@@ -16,6 +16,7 @@ from accounts.models import User
 from tenants.models import MAX_USER_LICENSES, Event, Membership, Tenant, TenantSettings
 from tenants.selectors import licenses_assigned
 from tenants.signals import member_leaving, tenant_changed
+from web.networks import parse_networks
 
 
 def event_record(
@@ -274,6 +275,7 @@ SETTINGS_FIELDS = (
     "leak_policy",
     "require_2fa_admins",
     "require_2fa_developers",
+    "default_allowed_networks",
 )
 
 
@@ -303,6 +305,11 @@ def _settings_update(
     via: str = "",
 ) -> TenantSettings:
     policy, _ = TenantSettings.objects.select_for_update().get_or_create(tenant=tenant)
+    if "default_allowed_networks" in values:
+        try:
+            values["default_allowed_networks"] = parse_networks(values["default_allowed_networks"])
+        except ValidationError as exc:
+            raise ValidationError({"default_allowed_networks": exc.messages}) from None
     changes = {}
     for field in SETTINGS_FIELDS:
         if field in values and values[field] != getattr(policy, field):

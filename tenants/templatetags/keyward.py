@@ -17,9 +17,13 @@ def _plain(value: object) -> str:
 
 @register.filter
 def change_summary(value: object) -> str:
-    """`{"before": x, "after": y}` as "x → y"; anything else as plain text."""
+    """`{"before": x, "after": y}` as "x → y", `{"added": [...], "removed": [...]}` as
+    "added x; removed y"; anything else as plain text."""
     if isinstance(value, dict) and set(value) == {"before", "after"}:
         return f"{_plain(value['before'])} → {_plain(value['after'])}"
+    if isinstance(value, dict) and set(value) == {"added", "removed"}:
+        parts = [f"{verb} {_plain(value[verb])}" for verb in ("added", "removed") if value[verb]]
+        return "; ".join(parts) or "none"
     return _plain(value)
 
 

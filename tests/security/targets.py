@@ -179,6 +179,7 @@ PORTAL = [
             "rate_limit": ["60", "1000"],
             "expires_on": ["", "2099-01-01", PAST],
             "customer_scope": ["", "cus_nope"],
+            "allowed_networks": ["", "203.0.113.0/24", "2001:db8::/32\n10.0.0.1", "10.0.0.1/8"],
         },
     ),
     Portal(
@@ -192,7 +193,12 @@ PORTAL = [
         "apikeys:edit",
         "/t/{slug}/keys/{key_id}/edit/",
         ("GET", "POST"),
-        form={"name": ["Renamed"], "description": ["", "note"], "rate_limit": ["1", "120"]},
+        form={
+            "name": ["Renamed"],
+            "description": ["", "note"],
+            "rate_limit": ["1", "120"],
+            "allowed_networks": ["", "203.0.113.0/24", "::ffff:10.0.0.0/104", "not-a-range"],
+        },
     ),
     Portal(
         "apikeys:regenerate",
@@ -221,6 +227,7 @@ PORTAL = [
             "max_expiration_days": ["", "30", "365"],
             "max_keys_per_user": ["1", "10", "1000"],
             "default_rate_limit": ["60", "1000"],
+            "default_allowed_networks": ["", "198.51.100.0/24\n2001:db8::/48"],
         },
     ),
     Portal(

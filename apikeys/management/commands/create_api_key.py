@@ -26,6 +26,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--expires", type=date.fromisoformat, help="YYYY-MM-DD")
         parser.add_argument("--rate-limit", type=int, help="requests per minute")
+        parser.add_argument(
+            "--allow-cidr",
+            action="append",
+            dest="allowed_networks",
+            metavar="CIDR",
+            help="an IPv4 or IPv6 range the key may be used from (repeatable); without it, "
+            "the tenant's default allowlist",
+        )
 
     def handle(self, *args: object, **options) -> None:
         membership = (
@@ -52,6 +60,7 @@ class Command(BaseCommand):
                 scopes=options["scopes"],
                 rate_limit=options["rate_limit"],
                 expires_on=expires,
+                allowed_networks=options["allowed_networks"],
                 via="command line",
             )
         except ValidationError as exc:
