@@ -288,3 +288,20 @@ def test_is_fresh_reads_only_a_whole_timestamp_within_the_window(rf):
         assert not stepup.is_fresh(request)
     with later(-5):  # a stamp from the future (a clock set back) proves nothing
         assert not stepup.is_fresh(request)
+
+
+@pytest.mark.parametrize(
+    "proof",
+    ["", "x" * 5000, "pass\x00word", "٣٣٣٣٣٣"],
+    ids=["empty", "long", "nul", "digits"],
+)
+def test_hostile_proofs_get_a_field_error_and_change_nothing(dev_client, fake_second_factor, proof):
+    with later(11):
+        as_code = _create(dev_client, stepup_code=proof)
+    stepup.unregister_second_factor()
+    with later(11):
+        as_password = _create(dev_client, stepup_password=proof)
+    for response in (as_code, as_password):
+        assert response.status_code == 200
+        assert 'aria-invalid="true"' in response.content.decode()
+    assert not ApiKey.objects.exists()
