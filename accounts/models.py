@@ -92,3 +92,23 @@ class Passkey(Device):
 
     def verify_token(self, token: object) -> bool:
         return False
+
+
+class UserSession(models.Model):
+    """One signed-in session of a user, whatever the session engine: what the profile lists
+    and can sign out. Created at sign-in, deleted at sign-out; `last_seen_at` is refreshed at
+    most once a minute (accounts.sessions.SessionActivityMiddleware)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    # The engine's key: never shown, never in a URL (the row's id is).
+    session_key = models.CharField(max_length=64, unique=True)
+    device = models.CharField(max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField("client IP", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.device or 'Unknown device'} ({self.user})"

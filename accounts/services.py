@@ -7,7 +7,7 @@ from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import two_factor
+from accounts import sessions, two_factor
 from accounts.models import Passkey, User
 from accounts.signals import second_factor_changed
 from web.text import check_name
@@ -204,4 +204,6 @@ def reset_second_factors(*, user: User, actor: User, ip_address: str | None = No
         changes=removed,
         ip_address=ip_address,
     )
+    # Whoever holds the lost factor may hold a session too: every session of the user ends.
+    transaction.on_commit(lambda: sessions.end_sessions(user))
     return removed

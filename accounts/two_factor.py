@@ -66,6 +66,11 @@ def user_has_second_factor(user: User) -> bool:
     )
 
 
+def has_code_factor(user: User) -> bool:
+    """Whether the user can type a second factor: an authenticator app or recovery codes."""
+    return confirmed_totp(user) is not None or recovery_codes_left(user) > 0
+
+
 def confirmed_totp(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 

@@ -28,7 +28,7 @@ urlpatterns = [
         name="passkey_remove",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
     ),
@@ -40,11 +40,11 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            success_url=reverse_lazy("password_reset_complete")
-        ),
+        views.PasswordResetConfirmView.as_view(success_url=reverse_lazy("password_reset_complete")),
         name="password_reset_confirm",
     ),
+    path("sessions/sign-out-others/", views.sessions_sign_out_others, name="sessions_sign_out"),
+    path("sessions/<str:session_id>/sign-out/", views.session_sign_out, name="session_sign_out"),
     path(
         "password/reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
+from accounts import stepup
 from apikeys import services
 from apikeys.models import Expiration, ServiceApiKey, Status, today
 from web.http import client_ip
@@ -123,6 +124,11 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST":
+            context = self.admin_site.each_context(request) | {"opts": self.opts}
+            asked = stepup.check(request, template=stepup.ADMIN_TEMPLATE, context=context)
+            if asked is not None:
+                return asked
         extra_context = (extra_context or {}) | {"title": "Generate New API Key"}
         return super().add_view(request, form_url, extra_context)
 

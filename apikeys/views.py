@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from accounts import stepup
 from apikeys import keyformat, provider, selectors, services
 from apikeys.access import get_key_for_member, get_own_key
 from apikeys.filters import ApiKeyFilter
@@ -163,6 +164,8 @@ def key_create(request: HtmxHttpRequest, membership: Membership) -> HttpResponse
     policy = membership.tenant.settings
     form = ApiKeyCreateForm(request.POST or None, policy=policy)
     if request.method == "POST" and form.is_valid():
+        if (asked := stepup.check(request)) is not None:
+            return asked
         try:
             key, secret = services.api_key_create(
                 membership=membership, ip_address=client_ip(request), **form.cleaned_data
@@ -363,6 +366,8 @@ def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str
         # service: a new secret for an expired key would be refused at once.
         renew = request.POST.get("renew") == "yes"
         if request.method == "POST" and (form.is_valid() or not renew):
+            if (asked := stepup.check(request)) is not None:
+                return asked
             try:
                 key, secret = services.api_key_regenerate(
                     key=key,
@@ -378,6 +383,8 @@ def key_regenerate(request: HtmxHttpRequest, membership: Membership, key_id: str
         context = {"key": key, "form": form, "renew": True}
         return render(request, "apikeys/key_regenerate.html", context)
     if request.method == "POST":
+        if (asked := stepup.check(request)) is not None:
+            return asked
         try:
             key, secret = services.api_key_regenerate(
                 key=key, membership=membership, ip_address=client_ip(request)
@@ -399,6 +406,8 @@ def key_roll(request: HtmxHttpRequest, membership: Membership, key_id: str) -> H
         return render(request, "apikeys/key_roll.html", {"key": key, "error": refusal})
     form = ApiKeyRollForm(request.POST or None, auto_id="roll_%s")
     if request.method == "POST" and form.is_valid():
+        if (asked := stepup.check(request)) is not None:
+            return asked
         try:
             key, secret = services.api_key_roll(
                 key=key,
@@ -449,6 +458,8 @@ def tenant_settings(request: HtmxHttpRequest, membership: Membership) -> HttpRes
     policy = TenantSettings.objects.get(tenant=membership.tenant)
     form = TenantSettingsForm(request.POST or None, instance=policy)
     if request.method == "POST" and form.is_valid():
+        if (asked := stepup.check(request)) is not None:
+            return asked
         tenant_services.tenant_settings_update(
             membership=membership, ip_address=client_ip(request), **form.cleaned_data
         )
@@ -523,6 +534,8 @@ def provider_generate(request: HtmxHttpRequest, membership: Membership) -> HttpR
         request.method == "GET" or request.POST.get("replaces") != active.kid
     ):
         return render(request, "apikeys/provider_generate.html", {"active": active})
+    if (asked := stepup.check(request)) is not None:
+        return asked
     key, private_pem = provider.provider_key_generate(
         membership=membership, ip_address=client_ip(request)
     )

@@ -160,6 +160,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): the session passed a second factor (the system admin site).
     "django_otp.middleware.OTPMiddleware",
+    # The profile's list of sessions: last seen once a minute; a session ended elsewhere ends.
+    "accounts.sessions.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -266,6 +268,8 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Step-up proofs (accounts.stepup) count as sign-in attempts; never store what was typed.
+AXES_SENSITIVE_PARAMETERS = ["stepup_password", "stepup_code"]
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 # Axes reads the address through the same helper as the request log, events and network
 # allowlists (django-ipware is not installed, so without it axes would read REMOTE_ADDR only).

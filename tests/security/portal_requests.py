@@ -52,6 +52,11 @@ def path_values(world) -> dict[str, st.SearchStrategy[str]]:
             hostile,
         ),
         "job_id": job_id,
+        "session_id": st.one_of(
+            st.sampled_from(["0", "1", "2"]),
+            st.integers(min_value=0, max_value=10**30).map(str),
+            hostile,
+        ),
         "uidb64": st.one_of(st.sampled_from(["MQ", "Mg", "AA", "_-"]), hostile),
         "token": st.one_of(st.sampled_from(["set-password", "abc-123"]), hostile),
     }

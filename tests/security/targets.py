@@ -126,6 +126,18 @@ PORTAL = [
             "note": ["Found in a paste.", ""],
         },
     ),
+    Portal(
+        "sessions_sign_out",
+        "/accounts/sessions/sign-out-others/",
+        ("POST",),
+        form={"next": ["/t/acme/profile/", "//evil.test/", "https://evil.test/"]},
+    ),
+    Portal(
+        "session_sign_out",
+        "/accounts/sessions/{session_id}/sign-out/",
+        ("POST",),
+        form={"next": ["/t/acme/profile/", "//evil.test/"]},
+    ),
     Portal("tenants:home", "/t/{slug}/"),
     Portal("tenants:members", "/t/{slug}/members/"),
     Portal(

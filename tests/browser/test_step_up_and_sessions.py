@@ -1,0 +1,91 @@
+"""Step-up inline in the Create API key dialog, and the profile's sessions, in Chromium."""
+
+from importlib import import_module
+
+from django.conf import settings
+from playwright.sync_api import expect
+
+from accounts import stepup
+from apikeys.models import ApiKey
+from tests.browser.conftest import ARTIFACTS, sign_in
+from tests.browser.test_accessibility import _violations
+from tests.factories import PASSWORD
+
+
+def _make_stale(context) -> None:
+    """As if the last proof were 11 minutes old."""
+    cookie = next(c for c in context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
+    session[stepup.SESSION_KEY] -= 11 * 60
+    session.save()
+
+
+def test_a_stale_session_confirms_its_password_inline_and_gets_the_secret(page, developer, acme):
+    acme.settings.max_expiration_days = None
+    acme.settings.save()
+    sign_in(page, "dev@acme.test", PASSWORD)
+    _make_stale(page.context)
+    page.goto("/t/acme/profile/")
+    page.get_by_role("link", name="Create API key").first.click()
+    dialog = page.get_by_role("dialog", name="Create API key")
+    dialog.get_by_label("Name").fill("Main Website Integration")
+    dialog.get_by_label("Customer Read").check()
+    dialog.get_by_role("button", name="Create API key").click()
+
+    confirm = page.get_by_role("dialog", name="Confirm it's you")
+    expect(confirm.get_by_label("Password")).to_be_focused()
+    assert _violations(page) == []
+    confirm.get_by_label("Password").fill("not-my-password")
+    confirm.get_by_role("button", name="Confirm and continue").click()
+    expect(confirm.get_by_text(stepup.WRONG_PASSWORD)).to_be_visible()
+    expect(confirm.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    assert not ApiKey.objects.exists()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "step-up-dialog.png")
+    confirm.get_by_label("Password").fill(PASSWORD)
+    confirm.get_by_role("button", name="Confirm and continue").click()
+
+    secret_dialog = page.get_by_role("dialog", name="API key created")
+    expect(secret_dialog.get_by_text("It will not be shown again")).to_be_visible()
+    key = ApiKey.objects.get()
+    assert key.name == "Main Website Integration" and key.scopes == "customers:read"
+    secret = secret_dialog.get_by_label("API key for Main Website Integration").input_value()
+    assert secret.startswith(f"kw_live_{key.key_id}_")
+    assert page.console_watch.errors == []
+
+
+def test_a_session_signed_out_from_another_is_signed_out_at_its_next_request(
+    page, chromium, live_server, developer
+):
+    phone_context = chromium.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+    )
+    phone = phone_context.new_page()
+    sign_in(phone, "dev@acme.test", PASSWORD)
+    sign_in(page, "dev@acme.test", PASSWORD)
+    page.goto("/t/acme/profile/#sessions-title")
+    sessions = page.get_by_role("region", name="Sessions")
+    expect(sessions.get_by_role("row")).to_have_count(3)
+    expect(sessions.get_by_role("row").filter(has_text="This device")).to_contain_text(
+        "Chrome on Linux"
+    )
+    assert _violations(page) == []
+    sessions.get_by_role("row").filter(has_text="Chrome on Android").get_by_role(
+        "button", name="Sign out"
+    ).click()
+    expect(page.get_by_text("That session was signed out.")).to_be_visible()
+    expect(sessions.get_by_role("row")).to_have_count(2)
+    page.screenshot(path=ARTIFACTS / "profile-sessions.png", full_page=True)
+
+    phone.goto("/t/acme/profile/")
+    expect(phone).to_have_url(f"{live_server.url}/accounts/sign-in/?next=/t/acme/profile/")
+    # At 390 px the sessions list fits without scrolling sideways.
+    sign_in(phone, "dev@acme.test", PASSWORD)
+    phone.goto("/t/acme/profile/#sessions-title")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.screenshot(path=ARTIFACTS / "profile-sessions-390.png", full_page=True)
+    phone_context.close()
+    assert page.console_watch.errors == []
