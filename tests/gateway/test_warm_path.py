@@ -306,6 +306,16 @@ for line in sys.stdin:
     print("ok" if isinstance(result, Verified) else "refused", flush=True)
 """
 
+
+def _test_database_url() -> str:
+    """The test database, for another process to share."""
+    database = connection.settings_dict
+    return (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
+
+
 with_postgres_and_redis = pytest.mark.skipif(
     not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL")),
     reason="another process shares the test database only on PostgreSQL",
@@ -314,13 +324,8 @@ with_postgres_and_redis = pytest.mark.skipif(
 
 @pytest.fixture
 def other_process(settings):
-    database = connection.settings_dict
-    url = (
-        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
-    )
     env = os.environ | {
-        "DATABASE_URL": url,
+        "DATABASE_URL": _test_database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "KEY_STATE_PREFIX": settings.KEY_STATE_PREFIX,
         "KEY_LEASE_MS": str(settings.KEY_LEASE_MS),
@@ -368,12 +373,10 @@ def test_a_revoke_from_another_process_is_refused_here_at_once(new_key):
     key = new_key()
     worker = Verifier()
     assert _works(worker, key) and _works(worker, key)
-    env = os.environ | {"DJANGO_SETTINGS_MODULE": "portal.settings_test"}
-    database = connection.settings_dict
-    env["DATABASE_URL"] = (
-        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-        f"{database['PORT'] or 5432}/{database['NAME']}"
-    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "DATABASE_URL": _test_database_url(),
+    }
     subprocess.run(
         [sys.executable, "manage.py", "revoke_api_key", ApiKey.objects.get().key_id],
         cwd=ROOT,
