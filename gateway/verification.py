@@ -352,6 +352,9 @@ class Verifier:
             record = cached.record
             if not _holds_secret(record, digest, now):
                 return INVALID
+            refusal = _state_refusal(record, environment, now.date())
+            if refusal is not None:
+                return refusal
         else:
             # A first sighting: one token is asked for before the query, so that its answer
             # travels while the database looks the key up; it is given back if refused.
@@ -379,9 +382,6 @@ class Verifier:
                         counted()
                         current.refund(key_id, window)
                 return refusal
-        refusal = _state_refusal(record, environment, now.date())
-        if refusal is not None:
-            return refusal
         used = None
         if counted is not None:
             with contextlib.suppress(StateUnavailable):
