@@ -10,8 +10,11 @@ class AccountsConfig(AppConfig):
         from accounts import sessions, stepup, two_factor  # noqa: F401
 
         # Step-up asks for a code from an authenticator app or a recovery code when the user
-        # has one; a user whose only factor is a passkey confirms with their password.
+        # has one, and offers the user's passkeys; only a user with neither gives a password.
         stepup.register_second_factor(
             has_factor=two_factor.has_code_factor,
             verify_code=two_factor.verify_second_factor_code,
+            has_passkey=two_factor.has_passkey,
+            passkey_options=two_factor.passkey_authentication_options,
+            verify_passkey=two_factor.passkey_proves,
         )

@@ -2,9 +2,16 @@
 changes the key policy (Stripe before a key is revealed, GitHub's sudo mode).
 
 A proof is fresh for STEP_UP_SECONDS from the moment it was given: a sign-in or a step-up.
-The proof is the user's second factor when one is registered and the user has it set up,
-otherwise the password. Both are throttled by django-axes as sign-in attempts for the same
-account and address: wrong proofs lock the account out as wrong passwords do.
+The proof is the user's second factor when one is registered and the user has it set up (a
+code from an authenticator app or a recovery code, or a passkey), otherwise the password: a
+user with a second factor is never asked for the password alone. Every proof is throttled by
+django-axes as a sign-in attempt for the same account and address: wrong codes and refused
+passkeys lock the account out as wrong passwords do.
+
+A passkey is asked in two steps: the dialog's button fetches the options
+(`passkey_options`, whose challenge waits in the session), the browser signs them, and the
+answer is posted with the action's form in PASSKEY_FIELD, so that it too continues the action
+in the same request.
 
 A protected view calls `check(request)` on the POST that would act: None means go on (the
 session is fresh, or this very POST carried a right proof); otherwise it answers with the
@@ -20,8 +27,11 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
 
 from accounts.models import User
 
@@ -29,13 +39,15 @@ STEP_UP_SECONDS = 600
 SESSION_KEY = "_stepup_at"
 PASSWORD_FIELD = "stepup_password"
 CODE_FIELD = "stepup_code"
+PASSKEY_FIELD = "stepup_passkey"
 DIALOG_TEMPLATE = "accounts/step_up.html"
 ADMIN_TEMPLATE = "admin/step_up.html"
 # What the confirmation never carries back: the token is rendered afresh, the proofs never.
-NOT_CARRIED = frozenset({"csrfmiddlewaretoken", PASSWORD_FIELD, CODE_FIELD})
+NOT_CARRIED = frozenset({"csrfmiddlewaretoken", PASSWORD_FIELD, CODE_FIELD, PASSKEY_FIELD})
 
 WRONG_PASSWORD = "The password is not correct."
 WRONG_CODE = "The code is not correct."
+WRONG_PASSKEY = "The passkey was not accepted. Try again, or use another of your passkeys."
 LOCKED_OUT = "Too many failed attempts. Try again later."
 
 
@@ -43,6 +55,11 @@ LOCKED_OUT = "Too many failed attempts. Try again later."
 class SecondFactor:
     has_factor: Callable[[User], bool]
     verify_code: Callable[[User, str], bool]
+    has_passkey: Callable[[User], bool] | None = None
+    # The request options (JSON) for one of the user's passkeys; the challenge in the session.
+    passkey_options: Callable[[HttpRequest, User], str] | None = None
+    # Whether the posted answer is one of the user's passkeys signing that challenge.
+    verify_passkey: Callable[[HttpRequest, User, str], bool] | None = None
 
 
 # The one pluggable point: how a user with a second factor proves themselves.
@@ -50,11 +67,23 @@ second_factor: SecondFactor | None = None
 
 
 def register_second_factor(
-    has_factor: Callable[[User], bool], verify_code: Callable[[User, str], bool]
+    has_factor: Callable[[User], bool],
+    verify_code: Callable[[User, str], bool],
+    *,
+    has_passkey: Callable[[User], bool] | None = None,
+    passkey_options: Callable[[HttpRequest, User], str] | None = None,
+    verify_passkey: Callable[[HttpRequest, User, str], bool] | None = None,
 ) -> None:
-    """Ask users for whom `has_factor(user)` is true for a code, checked by `verify_code`."""
+    """Ask users for whom `has_factor(user)` is true for a code, checked by `verify_code`, and
+    offer users for whom `has_passkey(user)` is true their passkey."""
     global second_factor
-    second_factor = SecondFactor(has_factor=has_factor, verify_code=verify_code)
+    second_factor = SecondFactor(
+        has_factor=has_factor,
+        verify_code=verify_code,
+        has_passkey=has_passkey,
+        passkey_options=passkey_options,
+        verify_passkey=verify_passkey,
+    )
 
 
 def unregister_second_factor() -> None:
@@ -83,6 +112,16 @@ def asks_for_code(user: User) -> bool:
     return second_factor is not None and bool(second_factor.has_factor(user))
 
 
+def offers_passkey(user: User) -> bool:
+    return (
+        second_factor is not None
+        and second_factor.has_passkey is not None
+        and second_factor.passkey_options is not None
+        and second_factor.verify_passkey is not None
+        and bool(second_factor.has_passkey(user))
+    )
+
+
 class PasswordProofForm(forms.Form):
     stepup_password = forms.CharField(
         label="Password",
@@ -107,27 +146,58 @@ def _proved(request: HttpRequest, user: User, form: forms.Form, code: bool) -> b
         assert second_factor is not None
         if second_factor.verify_code(user, form.cleaned_data[CODE_FIELD]):
             return True
-        # Counted by axes as a failed sign-in for this account, as a wrong password is.
-        user_login_failed.send(
-            sender=__name__, credentials={"username": user.email}, request=request
-        )
+        _failed(request, user)
         return False
     proved = authenticate(request, username=user.email, password=form.cleaned_data[PASSWORD_FIELD])
     return proved is not None and proved.pk == user.pk
 
 
+def _failed(request: HttpRequest, user: User) -> None:
+    """Counted by axes as a failed sign-in for this account, as a wrong password is."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
+
+
+def _passkey_refusal(request: HttpRequest, user: User, answer: str) -> str | None:
+    """None when `answer` is one of the user's passkeys signing the session's challenge;
+    otherwise what the dialog says."""
+    assert second_factor is not None and second_factor.verify_passkey is not None
+    credentials = {"username": user.email}
+    if not AxesProxyHandler.is_allowed(request, credentials):
+        return LOCKED_OUT
+    if second_factor.verify_passkey(request, user, answer):
+        return None
+    _failed(request, user)
+    return WRONG_PASSKEY if AxesProxyHandler.is_allowed(request, credentials) else LOCKED_OUT
+
+
 def check(
-    request: HttpRequest, *, template: str = DIALOG_TEMPLATE, context: dict | None = None
+    request: HttpRequest,
+    *,
+    template: str = DIALOG_TEMPLATE,
+    context: dict | None = None,
+    passkey_options_url: str | None = None,
 ) -> HttpResponse | None:
     """None when the action may go on; otherwise the "Confirm it's you" answer."""
     if is_fresh(request):
         return None
     user = request.user
     code = asks_for_code(user)
-    field = CODE_FIELD if code else PASSWORD_FIELD
+    passkey = offers_passkey(user)
+    # What can be typed: a code for a user with one, the password for a user with no second
+    # factor, nothing for a user whose only factor is a passkey.
+    field = CODE_FIELD if code else None if passkey else PASSWORD_FIELD
     form_class = CodeProofForm if code else PasswordProofForm
-    form = form_class(request.POST if field in request.POST else None)
-    if form.is_bound and form.is_valid():
+    answer = request.POST.get(PASSKEY_FIELD, "") if passkey else ""
+    typed = field is not None and field in request.POST and not answer
+    form = form_class(request.POST if typed else None)
+    passkey_error = None
+    if answer:
+        passkey_error = _passkey_refusal(request, user, answer)
+        if passkey_error is None:
+            mark_fresh(request)
+            return None
+        request.axes_locked_out = False
+    elif form.is_bound and form.is_valid():
         credentials = {"username": user.email}
         if not AxesProxyHandler.is_allowed(request, credentials):
             form.add_error(field, LOCKED_OUT)
@@ -146,6 +216,43 @@ def check(
         if name not in NOT_CARRIED
         for value in request.POST.getlist(name)
     ]
-    page = {"form": form, "field": form[field], "carried": carried, "code": code}
+    page = {
+        "form": form,
+        "field": form[field] if field else None,
+        "carried": carried,
+        "code": code,
+        "passkey": passkey,
+        "passkey_error": passkey_error,
+        "passkey_field": PASSKEY_FIELD,
+        "passkey_options_url": passkey_options_url or reverse("step_up_passkey_options"),
+    }
     page |= {"minutes": STEP_UP_SECONDS // 60, "title": "Confirm it's you"}
     return render(request, template, (context or {}) | page)
+
+
+def check_on_admin_site(request: HttpRequest, context: dict) -> HttpResponse | None:
+    """`check` on the system admin site: a page of its own, the passkey's options its own."""
+    return check(
+        request,
+        template=ADMIN_TEMPLATE,
+        context=context,
+        passkey_options_url=reverse("admin:step_up_passkey_options"),
+    )
+
+
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """The options for confirming with one of the signed-in user's passkeys (JSON)."""
+    user = request.user
+    if not user.is_authenticated:
+        return JsonResponse({"error": "Sign in again."}, status=403)
+    if not offers_passkey(user):
+        return JsonResponse({"error": "You have no passkey."}, status=400)
+    if not AxesProxyHandler.is_allowed(request, {"username": user.email}):
+        return JsonResponse({"error": LOCKED_OUT}, status=429)
+    assert second_factor is not None and second_factor.passkey_options is not None
+    response = HttpResponse(
+        second_factor.passkey_options(request, user), content_type="application/json"
+    )
+    add_never_cache_headers(response)
+    return response

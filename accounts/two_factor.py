@@ -71,6 +71,10 @@ def has_code_factor(user: User) -> bool:
     return confirmed_totp(user) is not None or recovery_codes_left(user) > 0
 
 
+def has_passkey(user: User) -> bool:
+    return Passkey.objects.filter(user=user, confirmed=True).exists()
+
+
 def confirmed_totp(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
@@ -284,6 +288,15 @@ def verify_passkey(request: HttpRequest, user: User, raw: str | bytes) -> Passke
         passkey.last_used_at = timezone.now()
         passkey.save(update_fields=["sign_count", "last_used_at"])
     return passkey
+
+
+def passkey_proves(request: HttpRequest, user: User, raw: str | bytes) -> bool:
+    """Whether `raw` is one of `user`'s passkeys signing the session's challenge (step-up)."""
+    try:
+        verify_passkey(request, user, raw)
+    except PasskeyError:
+        return False
+    return True
 
 
 def _b64(value: str) -> bytes:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import stepup, views
 
 urlpatterns = [
     path("sign-in/", views.SignInView.as_view(), name="login"),
@@ -12,6 +12,7 @@ urlpatterns = [
         name="second_factor_passkey_options",
     ),
     path("sign-in/passkey/", views.second_factor_passkey, name="second_factor_passkey"),
+    path("step-up/passkey/options/", stepup.passkey_options, name="step_up_passkey_options"),
     path("two-factor/", views.two_factor_overview, name="two_factor"),
     path("two-factor/app/", views.totp_setup, name="totp_setup"),
     path("two-factor/app/remove/", views.totp_remove, name="totp_remove"),

@@ -126,7 +126,7 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         if request.method == "POST":
             context = self.admin_site.each_context(request) | {"opts": self.opts}
-            asked = stepup.check(request, template=stepup.ADMIN_TEMPLATE, context=context)
+            asked = stepup.check_on_admin_site(request, context)
             if asked is not None:
                 return asked
         extra_context = (extra_context or {}) | {"title": "Generate New API Key"}

@@ -7,9 +7,10 @@ from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template import loader
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from accounts import stepup
 from accounts.two_factor import user_has_second_factor
 
 logger = logging.getLogger("django.security")
@@ -45,6 +46,17 @@ class SystemAdminSite(admin.AdminSite):
         if user.is_authenticated:
             return super().login(request, extra_context)  # "not authorised" for this account
         return redirect(f"{reverse('login')}?{urlencode({REDIRECT_FIELD_NAME: wanted})}")
+
+    def get_urls(self):
+        # Step-up's passkey options on this site's own host (SYSTEM_ADMIN_HOST serves no more).
+        own = [
+            path(
+                "step-up/passkey/options/",
+                self.admin_view(stepup.passkey_options),
+                name="step_up_passkey_options",
+            )
+        ]
+        return own + super().get_urls()
 
     def admin_view(self, view: Callable, cacheable: bool = False) -> Callable:
         """Every admin page, its own and third-party apps' alike: a parameter Django's admin

@@ -5,11 +5,13 @@ transaction and publishes what it changes to the API's workers."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from accounts import stepup
 from accounts.admin import UserAdmin
 from accounts.models import User
 from tenants import services
@@ -153,6 +155,29 @@ class TenantAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
         # A tenant keeps its history: deactivate it instead.
         return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Changing a tenant's key policy asks for a fresh second factor, as the portal's
+        # Settings page does; renaming it or editing its members does not.
+        if request.method == "POST" and self._changes_key_policy(request, object_id):
+            context = self.admin_site.each_context(request) | {"opts": self.opts}
+            if (asked := stepup.check_on_admin_site(request, context)) is not None:
+                return asked
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _changes_key_policy(self, request: HttpRequest, object_id: str | None) -> bool:
+        """Whether this POST would change the tenant's settings (for a new tenant: set them
+        other than the defaults), read as the Settings inline will read it."""
+        tenant = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and tenant is None:
+            return False  # Django's admin answers for a tenant that is not there
+        inline = TenantSettingsInline(self.model, self.admin_site)
+        prefix = inline.get_formset(request, tenant).get_default_prefix()
+        policy = TenantSettings.objects.filter(tenant=tenant).first() if tenant else None
+        form = TenantSettingsInlineForm(
+            request.POST, prefix=f"{prefix}-0", instance=policy or TenantSettings()
+        )
+        return form.has_changed()
 
     def save_model(self, request: HttpRequest, obj: Tenant, form, change: bool) -> None:
         actor, ip = request.user, client_ip(request)

@@ -58,3 +58,29 @@ def with_verified_session(client: Client, user) -> Client:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+def admin_form_data(response) -> dict[str, str]:
+    """What a browser would post back from an admin change page, unchanged."""
+    data: dict[str, str] = {}
+
+    def add(form) -> None:
+        for name, field in form.fields.items():
+            if field.disabled:
+                continue
+            value = form[name].value()
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif value is not None:
+                data[form.add_prefix(name)] = str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = str(management[name].value())
+        for form in formset.initial_forms:
+            add(form)
+    return data

@@ -1,4 +1,5 @@
-"""Step-up inline in the Create API key dialog, and the profile's sessions, in Chromium."""
+"""Step-up inline in the Create API key dialog (with the password, or with a passkey through
+Chromium's virtual authenticator), on the system admin site, and the profile's sessions."""
 
 from importlib import import_module
 
@@ -6,9 +7,11 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from accounts import stepup
+from accounts.models import Passkey
 from apikeys.models import ApiKey
 from tests.browser.conftest import ARTIFACTS, sign_in
 from tests.browser.test_accessibility import _violations
+from tests.browser.test_two_factor import _virtual_authenticator
 from tests.factories import PASSWORD
 
 
@@ -88,4 +91,74 @@ def test_a_session_signed_out_from_another_is_signed_out_at_its_next_request(
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     phone.screenshot(path=ARTIFACTS / "profile-sessions-390.png", full_page=True)
     phone_context.close()
+    assert page.console_watch.errors == []
+
+
+def _add_passkey(page, name: str = "Work laptop") -> None:
+    page.goto("/accounts/two-factor/")
+    page.get_by_label("Passkey name").fill(name)
+    page.get_by_role("button", name="Add passkey").click()
+    expect(page.get_by_text(f"The passkey {name} was added.")).to_be_visible()
+
+
+def test_a_passkey_user_confirms_inline_with_the_passkey_and_gets_the_secret(
+    page, developer, acme
+):
+    acme.settings.max_expiration_days = None
+    acme.settings.save()
+    _virtual_authenticator(page)
+    sign_in(page, "dev@acme.test", PASSWORD)
+    _add_passkey(page)
+    _make_stale(page.context)
+    page.goto("/t/acme/profile/")
+    page.get_by_role("link", name="Create API key").first.click()
+    dialog = page.get_by_role("dialog", name="Create API key")
+    dialog.get_by_label("Name").fill("Billing sync")
+    dialog.get_by_label("Customer Read").check()
+    dialog.get_by_role("button", name="Create API key").click()
+
+    confirm = page.get_by_role("dialog", name="Confirm it's you")
+    expect(confirm).to_contain_text("Use your passkey to continue.")
+    # A passkey is this user's second factor: the password alone is not asked for.
+    expect(confirm.get_by_label("Password")).to_have_count(0)
+    use = confirm.get_by_role("button", name="Use a passkey")
+    expect(use).to_be_focused()
+    assert _violations(page) == []
+    page.screenshot(path=ARTIFACTS / "step-up-passkey-dialog.png")
+    assert not ApiKey.objects.exists()
+    page.keyboard.press("Enter")
+
+    secret_dialog = page.get_by_role("dialog", name="API key created")
+    expect(secret_dialog.get_by_text("It will not be shown again")).to_be_visible()
+    key = ApiKey.objects.get()
+    assert key.name == "Billing sync"
+    assert Passkey.objects.get(user=developer).last_used_at is not None
+    assert page.console_watch.csp_violations() == []
+    assert page.console_watch.errors == []
+
+
+def test_a_system_admin_confirms_a_tenants_policy_change_with_a_passkey(page, root, acme):
+    _virtual_authenticator(page)
+    sign_in(page, "root@keyward.test", PASSWORD)
+    # The system admin site needs a second factor: the first one set up is this passkey.
+    _add_passkey(page, "Security key")
+    page.goto(f"/system/tenants/tenant/{acme.pk}/change/")
+    _make_stale(page.context)
+    page.locator("#id_settings-0-max_keys_per_user").fill("7")
+    page.get_by_role("button", name="Save", exact=True).click()
+
+    expect(page.get_by_role("dialog", name="Confirm it's you")).to_contain_text(
+        "Use your passkey to continue."
+    )
+    expect(page.get_by_label("Password")).to_have_count(0)
+    assert _violations(page) == []
+    page.screenshot(path=ARTIFACTS / "step-up-passkey-admin.png")
+    acme.settings.refresh_from_db()
+    assert acme.settings.max_keys_per_user != 7
+    page.get_by_role("button", name="Use a passkey").click()
+
+    expect(page.get_by_text("was changed successfully")).to_be_visible()
+    acme.settings.refresh_from_db()
+    assert acme.settings.max_keys_per_user == 7
+    assert page.console_watch.csp_violations() == []
     assert page.console_watch.errors == []

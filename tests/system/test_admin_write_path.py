@@ -11,7 +11,7 @@ from apikeys.services import service_key_create
 from gateway.verification import Verified, Verifier
 from tenants.models import Event, Membership, Tenant
 from tests.factories import UserFactory
-from tests.helpers import csrf_token_for
+from tests.helpers import admin_form_data, csrf_token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs
 
@@ -35,35 +35,9 @@ def warm_key(new_key):
     return works
 
 
-def _form_data(response) -> dict[str, str]:
-    """What a browser would post back from an admin change page, unchanged."""
-    data: dict[str, str] = {}
-
-    def add(form) -> None:
-        for name, field in form.fields.items():
-            if field.disabled:
-                continue
-            value = form[name].value()
-            if isinstance(value, bool):
-                if value:
-                    data[form.add_prefix(name)] = "on"
-            elif value is not None:
-                data[form.add_prefix(name)] = str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            data[management.add_prefix(name)] = str(management[name].value())
-        for form in formset.initial_forms:
-            add(form)
-    return data
-
-
 def _post_change(client, url: str, **changes: str | None) -> object:
     token = csrf_token_for(client, url)
-    data = _form_data(client.get(url))
+    data = admin_form_data(client.get(url))
     for name, value in changes.items():
         if value is None:
             data.pop(name, None)
