@@ -101,9 +101,7 @@ def _add_passkey(page, name: str = "Work laptop") -> None:
     expect(page.get_by_text(f"The passkey {name} was added.")).to_be_visible()
 
 
-def test_a_passkey_user_confirms_inline_with_the_passkey_and_gets_the_secret(
-    page, developer, acme
-):
+def test_a_passkey_user_confirms_inline_with_the_passkey_and_gets_the_secret(page, developer, acme):
     acme.settings.max_expiration_days = None
     acme.settings.save()
     _virtual_authenticator(page)
