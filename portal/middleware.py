@@ -10,16 +10,26 @@ from django.utils.module_loading import import_string
 
 class SystemAdminHostMiddleware:
     """With SYSTEM_ADMIN_HOST set, the system admin site lives on that host alone, and
-    nothing else does (static files excepted)."""
+    nothing else does (static files excepted), except what signing in to it needs: the
+    account pages (`/accounts/`: the password, the second factor, setting one up, signing
+    out), which the portal's host serves too. Sessions are per host: a system admin signs in
+    on the admin host itself."""
+
+    ACCOUNTS_PATH = "/accounts/"
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         admin_host = settings.SYSTEM_ADMIN_HOST
-        if admin_host and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+        path = request.path
+        if (
+            admin_host
+            and not path.startswith("/" + settings.STATIC_URL.lstrip("/"))
+            and not path.startswith(self.ACCOUNTS_PATH)
+        ):
             on_admin_host = request.get_host().rsplit(":", 1)[0].lower() == admin_host
-            admin_path = request.path.startswith("/" + settings.SYSTEM_ADMIN_PATH)
+            admin_path = path.startswith("/" + settings.SYSTEM_ADMIN_PATH)
             if on_admin_host != admin_path:
                 raise Http404("Not served on this host")
         return self.get_response(request)

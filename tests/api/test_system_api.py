@@ -145,8 +145,45 @@ def test_the_admin_host_serves_only_the_admin_and_the_portal_host_no_admin(
     assert portal.get("/system/", HTTP_HOST="portal.keyward.test").status_code == 404
     assert system.get("/system/", HTTP_HOST="system.keyward.test").status_code == 200
     assert system.get("/t/acme/", HTTP_HOST="system.keyward.test").status_code == 404
-    assert system.get("/accounts/sign-in/", HTTP_HOST="system.keyward.test").status_code == 404
     assert reverse("admin:index") == "/system/"
+
+
+def test_a_system_admin_signs_in_on_the_admin_host_itself(settings, root, client_for):
+    """The admin site's sign-in is the portal's (password, then the second factor): the
+    admin host serves those account pages too, or nobody could sign in there."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import PASSWORD
+    from tests.helpers import TOTP_KEY_HEX, totp_code
+
+    settings.SYSTEM_ADMIN_HOST = "system.keyward.test"
+    settings.ALLOWED_HOSTS = ["portal.keyward.test", "system.keyward.test"]
+    TOTPDevice.objects.create(user=root, name="Phone", key=TOTP_KEY_HEX, confirmed=True)
+    client = client_for(None)
+    host = {"HTTP_HOST": "system.keyward.test"}
+    page = client.get("/system/", follow=True, **host)
+    assert page.status_code == 200 and page.redirect_chain[-1][0].startswith("/accounts/sign-in/")
+    token = client.cookies["csrftoken"].value
+    step = client.post(
+        "/accounts/sign-in/",
+        {"username": root.email, "password": PASSWORD, "next": "/system/"},
+        headers={"X-CSRFToken": token},
+        follow=True,
+        **host,
+    )
+    assert step.status_code == 200 and "Confirm it's you" in step.content.decode()
+    done = client.post(
+        step.redirect_chain[-1][0],
+        {"code": totp_code()},
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+        follow=True,
+        **host,
+    )
+    assert done.redirect_chain[-1][0] == "/system/" and done.status_code == 200
+    assert "Keyward system administration" in done.content.decode()
+    # Still nothing of the portal on the admin host, and no admin on the portal's.
+    assert client.get("/t/acme/", **host).status_code == 404
+    assert client.get("/system/", HTTP_HOST="portal.keyward.test").status_code == 404
 
 
 def test_a_service_key_in_the_url_is_refused_as_a_parameter_name_or_value(service_key, acme):
