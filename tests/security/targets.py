@@ -70,6 +70,7 @@ PORTAL = [
         ("POST",),
         form={"id": ["AAAA"], "rawId": ["AAAA"], "type": ["public-key"]},
     ),
+    Portal("step_up_passkey_options", "/accounts/step-up/passkey/options/", ("POST",)),
     Portal("two_factor", "/accounts/two-factor/", query={"required": ["acme", "system", ""]}),
     Portal(
         "totp_setup",
