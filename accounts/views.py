@@ -10,6 +10,8 @@ second factor is reported to axes as a failed sign-in, so the password's limits 
 import base64
 import json
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import segno
@@ -25,7 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
@@ -197,6 +199,42 @@ def second_factor_passkey(request: HttpRequest) -> HttpResponse:
 # The set-up pages ---------------------------------------------------------------------------
 
 
+NOT_VERIFIED = "Confirm it's you with your second factor first: reload this page."
+
+
+def _factor_passed(*, json: bool = False) -> Callable:
+    """For the pages that change a user's factors: a user who has a second factor changes
+    them only from a session that passed it. A session signed in before a factor was set up
+    elsewhere is sent to the second step first (as JSON, a 403 for the passkey's script)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            user = request.user
+            if (
+                user.is_authenticated
+                and not user.is_verified()
+                and two_factor.user_has_second_factor(user)
+            ):
+                if json:
+                    return JsonResponse({"error": NOT_VERIFIED}, status=403)
+                return redirect(
+                    f"{reverse('second_factor')}?{urlencode({'next': reverse('two_factor')})}"
+                )
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _first_factor_ends_other_sessions(request: HttpRequest, had_factor: bool) -> None:
+    """The user's first second factor: sessions signed in with the password alone end (this
+    one stays, verified by the new factor)."""
+    if not had_factor:
+        sessions.end_sessions(request.user, keep_session_key=request.session.session_key)
+
+
 def _overview_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
@@ -231,6 +269,7 @@ def _base32(raw: bytes) -> str:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_factor_passed()
 def totp_setup(request: HttpRequest) -> HttpResponse:
     """Scan the QR code (or type the key), then confirm with a code the app shows. The key
     waits in the session until confirmed; nothing is stored before."""
@@ -240,6 +279,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         request.session[TOTP_SETUP_SESSION_KEY] = key_hex
     form = TotpConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        had_factor = two_factor.user_has_second_factor(request.user)
         try:
             codes = services.totp_confirm(
                 user=request.user,
@@ -254,6 +294,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             device = two_factor.confirmed_totp(request.user)
             if device is not None:
                 otp_login(request, device)
+            _first_factor_ends_other_sessions(request, had_factor)
             messages.success(request, "Your authenticator app is set up.")
             if codes:
                 return _recovery_codes_page(request, codes)
@@ -271,6 +312,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_factor_passed()
 def totp_remove(request: HttpRequest) -> HttpResponse:
     if two_factor.confirmed_totp(request.user) is None:
         raise Http404("No authenticator app")
@@ -288,6 +330,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_factor_passed()
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Ten new recovery codes, shown once in the answer to the POST."""
     if not two_factor.user_has_second_factor(request.user):
@@ -304,6 +347,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@_factor_passed(json=True)
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
     options = two_factor.passkey_registration_options(request, request.user)
     return _no_store(HttpResponse(options, content_type="application/json"))
@@ -311,6 +355,7 @@ def passkey_register_options(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
+@_factor_passed(json=True)
 def passkey_register(request: HttpRequest) -> HttpResponse:
     """The browser's new credential and its name (JSON: {"name", "credential"})."""
     if len(request.body) > two_factor.PASSKEY_RESPONSE_MAX:
@@ -325,6 +370,7 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return JsonResponse({"error": form.errors["name"][0], "field": "name"}, status=400)
     credential = body.get("credential")
+    had_factor = two_factor.user_has_second_factor(request.user)
     try:
         new = two_factor.verify_passkey_registration(request, json.dumps(credential))
         passkey = services.passkey_add(
@@ -339,12 +385,14 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": exc.messages[0], "field": "name"}, status=400)
     if not request.user.is_verified():
         otp_login(request, passkey)
+    _first_factor_ends_other_sessions(request, had_factor)
     messages.success(request, f"The passkey {passkey.name} was added.")
     return JsonResponse({"redirect": reverse("two_factor")})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@_factor_passed()
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     passkey = Passkey.objects.filter(user=request.user, pk=passkey_id).first()
     if passkey is None:

@@ -268,8 +268,9 @@ AXES_USERNAME_CALLABLE = "accounts.throttling.username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-# Step-up proofs (accounts.stepup) count as sign-in attempts; never store what was typed.
-AXES_SENSITIVE_PARAMETERS = ["stepup_password", "stepup_code", "stepup_passkey"]
+# Second-step codes and step-up proofs (accounts.stepup) count as sign-in attempts; never
+# store what was typed (a mistyped recovery code is most of a real one).
+AXES_SENSITIVE_PARAMETERS = ["code", "stepup_password", "stepup_code", "stepup_passkey"]
 AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0) or None
 # Axes reads the address through the same helper as the request log, events and network
 # allowlists (django-ipware is not installed, so without it axes would read REMOTE_ADDR only).

@@ -38,12 +38,17 @@ def get_membership(request: HttpRequest, slug: str) -> Membership:
 
 def second_factor_required(request: HttpRequest, membership: Membership) -> HttpResponse | None:
     """The tenant's two-factor policy: a member whose role it covers and who has no second
-    factor is sent to set one up (HTMX requests through HX-Redirect), or None."""
+    factor is sent to set one up; one who has a factor that this session has not passed (it
+    was signed in before the factor was set up) to the second step. HTMX requests are sent
+    through HX-Redirect. None when the policy is met."""
     if not membership.tenant.settings.requires_second_factor(membership):
         return None
-    if user_has_second_factor(membership.user):
+    if not user_has_second_factor(membership.user):
+        url = f"{reverse('two_factor')}?{urlencode({'required': membership.tenant.slug})}"
+    elif not request.user.is_verified():
+        url = f"{reverse('second_factor')}?{urlencode({'next': request.get_full_path()})}"
+    else:
         return None
-    url = f"{reverse('two_factor')}?{urlencode({'required': membership.tenant.slug})}"
     if request.headers.get("HX-Request") == "true":
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

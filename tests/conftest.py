@@ -20,7 +20,7 @@ from tests.factories import (
     api_key,
     lift_key_limits,
 )
-from tests.helpers import csrf_token_for, with_verified_session
+from tests.helpers import csrf_token_for, passed_second_factor, with_verified_session
 
 
 @pytest.fixture(autouse=True)
@@ -101,6 +101,9 @@ def client_for():
             client.force_login(user)
             if user.is_superuser:
                 with_verified_session(client, user)
+            else:
+                # A user who has a second factor signed in with it, as the sign-in asks.
+                passed_second_factor(client, user)
         return client
 
     return make

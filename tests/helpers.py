@@ -60,6 +60,18 @@ def with_verified_session(client: Client, user) -> Client:
     return client
 
 
+def passed_second_factor(client: Client, user) -> Client:
+    """After `force_login`: the session passed the second factor `user` has, if any."""
+    from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
+
+    device = next(iter(devices_for_user(user, confirmed=True)), None)
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
 def admin_form_data(response) -> dict[str, str]:
     """What a browser would post back from an admin change page, unchanged."""
     data: dict[str, str] = {}

@@ -13,12 +13,19 @@ from accounts import services, two_factor
 from accounts.models import Passkey
 from tenants.models import Event, TenantSettings
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import TOTP_KEY_HEX, csrf_token_for, htmx_headers, totp_code
+from tests.helpers import (
+    TOTP_KEY_HEX,
+    csrf_token_for,
+    htmx_headers,
+    passed_second_factor,
+    totp_code,
+)
 
 LOGIN = reverse("login")
 SECOND = reverse("second_factor")
 SETUP = reverse("two_factor")
 APP = reverse("totp_setup")
+PROFILE_PAGE = "/t/acme/profile/"
 
 
 def _with_app(user, key_hex=TOTP_KEY_HEX):
@@ -438,9 +445,69 @@ def test_a_tenant_that_requires_two_factor_sends_admins_without_it_to_set_it_up(
     assert "Your tenant requires two-factor sign-in for your role." in page.content.decode()
     # Developers are not covered by an admins-only policy.
     assert client_for(developer).get("/t/acme/").status_code == 200
-    # With a factor, the admin goes on as before.
+    # With a factor that this session passed, the admin goes on as before.
     _with_app(admin)
+    passed_second_factor(client, admin)
     assert client.get("/t/acme/keys/").status_code == 200
+
+
+def test_a_session_that_has_not_passed_the_members_factor_is_sent_to_the_second_step(
+    acme, admin, client_for
+):
+    """Signed in with the password before the factor was set up elsewhere: the tenant's
+    policy is met by the session passing the factor, not by the factor existing."""
+    _require(acme, admins=True)
+    client = client_for(admin)
+    _with_app(admin)
+    response = client.get("/t/acme/keys/?q=x")
+    assert response["Location"] == f"{SECOND}?next=%2Ft%2Facme%2Fkeys%2F%3Fq%3Dx"
+    htmx = client.get("/t/acme/keys/", headers=htmx_headers())
+    assert htmx["HX-Redirect"].startswith(f"{SECOND}?next=")
+    assert _code(client, totp_code()).status_code == 302
+    assert client.get("/t/acme/keys/").status_code == 200
+
+
+def test_a_session_that_has_not_passed_the_factor_cannot_change_the_factors(
+    admin, client_for, developer
+):
+    """A session signed in with the password alone, before a factor was set up in another
+    one, cannot replace, remove or add to it: it is sent to the second step first."""
+    client = client_for(admin)
+    token = csrf_token_for(client, PROFILE_PAGE)
+    _with_app(admin)
+    services.recovery_codes_regenerate(user=admin)
+    headers = {"X-CSRFToken": token}
+    second_step = f"{SECOND}?next=%2Faccounts%2Ftwo-factor%2F"
+    for url in (reverse("totp_setup"), reverse("totp_remove"), reverse("recovery_codes")):
+        assert client.get(url)["Location"] == second_step, url
+        assert client.post(url, {"code": totp_code()}, headers=headers)["Location"] == second_step
+    for url in (reverse("passkey_register_options"), reverse("passkey_register")):
+        refused = client.post(url, "{}", content_type="application/json", headers=headers)
+        assert refused.status_code == 403 and "second factor" in refused.json()["error"]
+    device = TOTPDevice.objects.get(user=admin)
+    assert device.key == TOTP_KEY_HEX and device.confirmed
+    assert two_factor.recovery_codes_left(admin) == 10
+    assert not Passkey.objects.filter(user=admin).exists()
+
+
+def test_setting_up_a_first_factor_signs_out_the_password_only_sessions(admin, client_for):
+    laptop, phone = client_for(admin), client_for(admin)
+    assert phone.get(PROFILE_PAGE).status_code == 200
+    token = csrf_token_for(laptop, reverse("totp_setup"))
+    key_hex = laptop.session["totp_setup_key"]
+    done = laptop.post(
+        reverse("totp_setup"), {"code": totp_code(key_hex)}, headers={"X-CSRFToken": token}
+    )
+    assert "Your recovery codes" in done.content.decode()
+    assert laptop.get(PROFILE_PAGE).status_code == 200
+    assert phone.get(PROFILE_PAGE).status_code == 302  # to the sign-in page
+    # A second factor replaced later leaves the sessions that passed the first one alone.
+    again = client_for(admin)
+    token = csrf_token_for(laptop, reverse("totp_setup"))
+    key_hex = laptop.session["totp_setup_key"]
+    with_later_step = totp_code(key_hex, at=time.time() + 30)
+    laptop.post(reverse("totp_setup"), {"code": with_later_step}, headers={"X-CSRFToken": token})
+    assert again.get(PROFILE_PAGE).status_code == 200
 
 
 def test_the_developer_policy_covers_developers_only(acme, admin, developer, member, client_for):
@@ -508,3 +575,28 @@ def test_the_system_admin_site_sets_the_tenant_policy_too(acme, root, client_for
     page = client_for(root).get(reverse("admin:tenants_tenant_change", args=[acme.pk]))
     html = page.content.decode()
     assert "Require two-factor for admins" in html and "Require two-factor for developers" in html
+
+
+def test_the_admin_site_shows_no_ones_authenticator_key(root, client_for, admin):
+    """django-otp's own device pages are not on the system admin site: they would show a
+    user's TOTP key and change factors with no event; the user's page resets them instead."""
+    _with_app(admin)
+    services.recovery_codes_regenerate(user=admin)
+    client = client_for(root)
+    for path in ("otp_totp/totpdevice/", "otp_static/staticdevice/"):
+        assert client.get(f"/system/{path}").status_code == 404, path
+    device = TOTPDevice.objects.get(user=admin)
+    assert client.get(f"/system/otp_totp/totpdevice/{device.pk}/change/").status_code == 404
+    index = client.get("/system/").content.decode()
+    assert "otp_totp" not in index and "TOTP devices" not in index
+
+
+def test_a_wrong_second_step_code_is_not_kept_by_axes(admin, client_for):
+    from axes.models import AccessAttempt
+
+    _with_app(admin)
+    client = client_for(None)
+    _password(client, "admin@acme.test")
+    _code(client, "abcde-fghjk")
+    attempt = AccessAttempt.objects.get(username="admin@acme.test")
+    assert "abcde-fghjk" not in attempt.post_data and "********" in attempt.post_data
