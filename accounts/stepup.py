@@ -33,6 +33,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
+from accounts import throttling
 from accounts.models import User
 
 STEP_UP_SECONDS = 600
@@ -191,23 +192,25 @@ def check(
     typed = field is not None and field in request.POST and not answer
     form = form_class(request.POST if typed else None)
     passkey_error = None
-    if answer:
-        passkey_error = _passkey_refusal(request, user, answer)
-        if passkey_error is None:
-            mark_fresh(request)
-            return None
-        request.axes_locked_out = False
-    elif form.is_bound and form.is_valid():
-        credentials = {"username": user.email}
-        if not AxesProxyHandler.is_allowed(request, credentials):
-            form.add_error(field, LOCKED_OUT)
-        elif _proved(request, user, form, code):
-            mark_fresh(request)
-            return None
-        elif not AxesProxyHandler.is_allowed(request, credentials):
-            form.add_error(field, LOCKED_OUT)
-        else:
-            form.add_error(field, WRONG_CODE if code else WRONG_PASSWORD)
+    if answer or (form.is_bound and form.is_valid()):
+        # One proof at a time per account, so that axes counts each failure before the next.
+        with throttling.one_attempt_at_a_time(user):
+            if answer:
+                passkey_error = _passkey_refusal(request, user, answer)
+                if passkey_error is None:
+                    mark_fresh(request)
+                    return None
+            else:
+                credentials = {"username": user.email}
+                if not AxesProxyHandler.is_allowed(request, credentials):
+                    form.add_error(field, LOCKED_OUT)
+                elif _proved(request, user, form, code):
+                    mark_fresh(request)
+                    return None
+                elif not AxesProxyHandler.is_allowed(request, credentials):
+                    form.add_error(field, LOCKED_OUT)
+                else:
+                    form.add_error(field, WRONG_CODE if code else WRONG_PASSWORD)
         # The dialog says it is locked out itself: axes' own page would replace it whole.
         request.axes_locked_out = False
     carried = [

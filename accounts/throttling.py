@@ -1,5 +1,11 @@
-"""What django-axes counts failed sign-ins by (AXES_USERNAME_CALLABLE)."""
+"""What django-axes counts failed sign-ins by (AXES_USERNAME_CALLABLE), and second-factor
+attempts taken one at a time per account."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
 from django.http import HttpRequest
 
 USERNAME_MAX = 254  # an email address; axes' column holds 255
@@ -14,3 +20,26 @@ def username(request: HttpRequest, credentials: dict | None = None) -> str | Non
         return None
     value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     return value[:USERNAME_MAX]
+
+
+# SQLite (development: one process): select_for_update does nothing there, so attempts wait
+# on this lock instead.
+_sqlite_attempts = threading.Lock()
+
+
+@contextmanager
+def one_attempt_at_a_time(user) -> Iterator[None]:
+    """Second-factor attempts (and step-up proofs) of one account are taken one at a time:
+    the lock-out check, the verification and axes' count of a failure are one step. Without
+    it, parallel guesses are all verified before the first failure is counted (axes counts
+    after the fact), and a six-digit code would get many more tries than AXES_FAILURE_LIMIT.
+    On PostgreSQL the user's row is locked for the transaction; other accounts never wait."""
+    from accounts.models import User
+
+    if connection.vendor == "sqlite":
+        with _sqlite_attempts, transaction.atomic():
+            yield
+        return
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+        yield

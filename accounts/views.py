@@ -34,7 +34,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from accounts import services, sessions, two_factor
+from accounts import services, sessions, throttling, two_factor
 from accounts.forms import PasskeyNameForm, SecondFactorForm, SignInForm, TotpConfirmForm
 from accounts.models import Passkey, User
 from web.http import client_ip
@@ -147,11 +147,15 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return refused
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = two_factor.match_second_factor_code(user, form.cleaned_data["code"])
-        if device is not None:
-            return redirect(_complete(request, user, pending, device))
-        _failed(request, user)
-        if refused := _locked(request, user):
+        with throttling.one_attempt_at_a_time(user):
+            if refused := _locked(request, user):
+                return refused
+            device = two_factor.match_second_factor_code(user, form.cleaned_data["code"])
+            if device is not None:
+                return redirect(_complete(request, user, pending, device))
+            _failed(request, user)
+            refused = _locked(request, user)
+        if refused:
             return refused
         form.add_error("code", "That code is not correct.")
     context = {
@@ -181,19 +185,21 @@ def second_factor_passkey(request: HttpRequest) -> HttpResponse:
     if found is None:
         return JsonResponse({"error": "Sign in again."}, status=400)
     user, pending = found
-    if _locked(request, user):
-        return JsonResponse({"error": "Too many failed sign-in attempts."}, status=429)
-    try:
-        passkey = two_factor.verify_passkey(request, user, request.body)
-    except two_factor.PasskeyError as exc:
-        _failed(request, user)
-        # Answered here, as JSON (axes' middleware would answer a lock-out with its page).
-        locked = getattr(request, "axes_locked_out", False)
-        request.axes_locked_out = False
-        if locked:
+    with throttling.one_attempt_at_a_time(user):
+        if _locked(request, user):
             return JsonResponse({"error": "Too many failed sign-in attempts."}, status=429)
-        return JsonResponse({"error": str(exc)}, status=400)
-    return _no_store(JsonResponse({"redirect": _complete(request, user, pending, passkey)}))
+        try:
+            passkey = two_factor.verify_passkey(request, user, request.body)
+        except two_factor.PasskeyError as exc:
+            _failed(request, user)
+            # Answered here, as JSON (axes' middleware would answer a lock-out with its page).
+            locked = getattr(request, "axes_locked_out", False)
+            request.axes_locked_out = False
+            if locked:
+                return JsonResponse({"error": "Too many failed sign-in attempts."}, status=429)
+            return JsonResponse({"error": str(exc)}, status=400)
+        redirect_to = _complete(request, user, pending, passkey)
+    return _no_store(JsonResponse({"redirect": redirect_to}))
 
 
 # The set-up pages ---------------------------------------------------------------------------
