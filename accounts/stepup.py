@@ -21,17 +21,20 @@ session is fresh, or this very POST carried a right proof); otherwise it answers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import throttling
 from accounts.models import User
@@ -177,8 +180,10 @@ def check(
     template: str = DIALOG_TEMPLATE,
     context: dict | None = None,
     passkey_options_url: str | None = None,
+    carry: tuple[tuple[str, str], ...] = (),
 ) -> HttpResponse | None:
-    """None when the action may go on; otherwise the "Confirm it's you" answer."""
+    """None when the action may go on; otherwise the "Confirm it's you" answer, which posts
+    back the request's own fields and `carry`."""
     if is_fresh(request):
         return None
     user = request.user
@@ -219,6 +224,7 @@ def check(
         if name not in NOT_CARRIED
         for value in request.POST.getlist(name)
     ]
+    carried += [pair for pair in carry if pair[0] not in request.POST]
     page = {
         "form": form,
         "field": form[field] if field else None,
@@ -231,6 +237,54 @@ def check(
     }
     page |= {"minutes": STEP_UP_SECONDS // 60, "title": "Confirm it's you"}
     return render(request, template, (context or {}) | page)
+
+
+NOT_FRESH = "Confirm it's you first: reload this page."
+
+
+def fresh_page(*, json: bool = False) -> Callable:
+    """For the pages that change a user's second factors (GitHub's sudo mode for security
+    settings): opening one while the last proof is older than the window goes through
+    "Confirm it's you" (`confirm_page`) first. A POST from a page opened while fresh is asked
+    inline and carried on, as the key dialogs are; a JSON endpoint (`json`) answers 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if is_fresh(request):
+                return view(request, *args, **kwargs)
+            if json:
+                return JsonResponse({"error": NOT_FRESH}, status=403)
+            if request.method == "POST":
+                asked = check(request)
+                return asked if asked is not None else view(request, *args, **kwargs)
+            return redirect(f"{reverse('step_up')}?{urlencode({'next': request.get_full_path()})}")
+
+        return wrapper
+
+    return decorator
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def confirm_page(request: HttpRequest) -> HttpResponse:
+    """ "Confirm it's you" as a page of its own, then on to `next` (a page of this site)."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        wanted = reverse("home")
+    context = {"cancel_url": reverse("home")}
+    asked = check(request, context=context, carry=(("next", wanted),))
+    if asked is None:
+        if request.headers.get("HX-Request") == "true":
+            # The dialog's form posts through HTMX: the whole page goes on, not the dialog.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = wanted
+            return response
+        return HttpResponseRedirect(wanted)  # a path: never taken for a view's name
+    add_never_cache_headers(asked)
+    return asked
 
 
 def check_on_admin_site(request: HttpRequest, context: dict) -> HttpResponse | None:

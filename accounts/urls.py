@@ -12,6 +12,7 @@ urlpatterns = [
         name="second_factor_passkey_options",
     ),
     path("sign-in/passkey/", views.second_factor_passkey, name="second_factor_passkey"),
+    path("step-up/", stepup.confirm_page, name="step_up"),
     path("step-up/passkey/options/", stepup.passkey_options, name="step_up_passkey_options"),
     path("two-factor/", views.two_factor_overview, name="two_factor"),
     path("two-factor/app/", views.totp_setup, name="totp_setup"),

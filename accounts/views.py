@@ -34,7 +34,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from accounts import services, sessions, throttling, two_factor
+from accounts import services, sessions, stepup, throttling, two_factor
 from accounts.forms import PasskeyNameForm, SecondFactorForm, SignInForm, TotpConfirmForm
 from accounts.models import Passkey, User
 from web.http import client_ip
@@ -259,6 +259,8 @@ def _required_by(request: HttpRequest) -> bool:
 
 @require_http_methods(["GET"])
 @login_required
+@_factor_passed()
+@stepup.fresh_page()
 def two_factor_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/two_factor.html", _overview_context(request))
 
@@ -276,6 +278,7 @@ def _base32(raw: bytes) -> str:
 @require_http_methods(["GET", "POST"])
 @login_required
 @_factor_passed()
+@stepup.fresh_page()
 def totp_setup(request: HttpRequest) -> HttpResponse:
     """Scan the QR code (or type the key), then confirm with a code the app shows. The key
     waits in the session until confirmed; nothing is stored before."""
@@ -319,6 +322,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @_factor_passed()
+@stepup.fresh_page()
 def totp_remove(request: HttpRequest) -> HttpResponse:
     if two_factor.confirmed_totp(request.user) is None:
         raise Http404("No authenticator app")
@@ -337,6 +341,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 @login_required
 @_factor_passed()
+@stepup.fresh_page()
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Ten new recovery codes, shown once in the answer to the POST."""
     if not two_factor.user_has_second_factor(request.user):
@@ -354,6 +359,7 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @_factor_passed(json=True)
+@stepup.fresh_page(json=True)
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
     options = two_factor.passkey_registration_options(request, request.user)
     return _no_store(HttpResponse(options, content_type="application/json"))
@@ -362,6 +368,7 @@ def passkey_register_options(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 @_factor_passed(json=True)
+@stepup.fresh_page(json=True)
 def passkey_register(request: HttpRequest) -> HttpResponse:
     """The browser's new credential and its name (JSON: {"name", "credential"})."""
     if len(request.body) > two_factor.PASSKEY_RESPONSE_MAX:
@@ -399,6 +406,7 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 @_factor_passed()
+@stepup.fresh_page()
 def passkey_remove(request: HttpRequest, passkey_id: int) -> HttpResponse:
     passkey = Passkey.objects.filter(user=request.user, pk=passkey_id).first()
     if passkey is None:

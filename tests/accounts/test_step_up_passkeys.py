@@ -270,3 +270,65 @@ def test_a_new_tenant_with_a_policy_other_than_the_defaults_asks_first(root_clie
         done = root_client.post(url, data | {stepup.CODE_FIELD: totp_code()}, headers=headers)
     assert done.status_code == 302, done.content.decode()[:2000]
     assert Tenant.objects.get(slug="initech").settings.max_keys_per_user == 3
+
+
+# Changing one's own factors (GitHub's sudo mode for security settings) --------------------
+
+TWO_FACTOR = reverse("two_factor")
+STEP_UP = reverse("step_up")
+
+
+def test_a_stale_session_confirms_before_the_two_factor_pages_open(admin, client_for):
+    client = client_for(admin)
+    with later():
+        for url in (TWO_FACTOR, reverse("totp_setup")):
+            opened = client.get(url)
+            assert opened["Location"] == f"{STEP_UP}?next={url.replace('/', '%2F')}", url
+        page = client.get(f"{STEP_UP}?next={TWO_FACTOR}")
+        body = page.content.decode()
+        assert ASKED in body and f'name="{stepup.PASSWORD_FIELD}"' in body
+        assert f'name="next" value="{TWO_FACTOR}"' in body and "no-store" in page["Cache-Control"]
+        headers = {"X-CSRFToken": client.cookies["csrftoken"].value}
+        wrong = client.post(
+            STEP_UP, {"next": TWO_FACTOR, "stepup_password": "nope"}, headers=headers
+        )
+        assert stepup.WRONG_PASSWORD in wrong.content.decode()
+        assert client.get(TWO_FACTOR).status_code == 302
+        done = client.post(
+            STEP_UP, {"next": TWO_FACTOR, "stepup_password": PASSWORD}, headers=headers
+        )
+        assert done["Location"] == TWO_FACTOR
+        assert client.get(TWO_FACTOR).status_code == 200
+
+
+def test_the_confirm_page_goes_on_only_to_a_page_of_this_site(admin, client_for):
+    client = client_for(admin)
+    token = csrf_token_for(client, PROFILE)
+    with later():
+        for wanted in ("https://evil.test/", "//evil.test/x", "javascript:alert(1)", "x"):
+            done = client.post(
+                STEP_UP,
+                {"next": wanted, "stepup_password": PASSWORD},
+                headers={"X-CSRFToken": token},
+            )
+            assert done["Location"] == reverse("home"), wanted
+
+
+def test_stale_changes_to_ones_factors_are_asked_inline_and_change_nothing(admin, client_for):
+    device = TOTPDevice.objects.create(user=admin, name="Phone", key=TOTP_KEY_HEX, confirmed=True)
+    client = client_for(admin)
+    token = csrf_token_for(client, reverse("recovery_codes"))
+    headers = {"X-CSRFToken": token}
+    with later():
+        for url in (reverse("recovery_codes"), reverse("totp_remove")):
+            asked = client.post(url, headers=headers).content.decode()
+            assert ASKED in asked and f'name="{stepup.CODE_FIELD}"' in asked, url
+        for url in (reverse("passkey_register_options"), reverse("passkey_register")):
+            refused = client.post(url, "{}", content_type="application/json", headers=headers)
+            assert refused.status_code == 403 and refused.json() == {"error": stepup.NOT_FRESH}
+        assert TOTPDevice.objects.filter(pk=device.pk).exists()
+        assert not Event.objects.exists()
+        codes = client.post(
+            reverse("recovery_codes"), {stepup.CODE_FIELD: totp_code()}, headers=headers
+        )
+    assert "Your recovery codes" in codes.content.decode()

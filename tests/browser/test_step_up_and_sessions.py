@@ -1,6 +1,7 @@
 """Step-up inline in the Create API key dialog (with the password, or with a passkey through
 Chromium's virtual authenticator), on the system admin site, and the profile's sessions."""
 
+import re
 from importlib import import_module
 
 from django.conf import settings
@@ -159,4 +160,22 @@ def test_a_system_admin_confirms_a_tenants_policy_change_with_a_passkey(page, ro
     acme.settings.refresh_from_db()
     assert acme.settings.max_keys_per_user == 7
     assert page.console_watch.csp_violations() == []
+    assert page.console_watch.errors == []
+
+
+def test_a_stale_session_confirms_before_the_two_factor_page_opens(page, admin):
+    sign_in(page, "admin@acme.test", PASSWORD)
+    _make_stale(page.context)
+    page.goto("/accounts/two-factor/")
+    confirm = page.get_by_role("dialog", name="Confirm it's you")
+    expect(confirm.get_by_label("Password")).to_be_focused()
+    assert _violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=ARTIFACTS / "step-up-page-390.png")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    confirm.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/$"))
     assert page.console_watch.errors == []

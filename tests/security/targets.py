@@ -70,6 +70,13 @@ PORTAL = [
         ("POST",),
         form={"id": ["AAAA"], "rawId": ["AAAA"], "type": ["public-key"]},
     ),
+    Portal(
+        "step_up",
+        "/accounts/step-up/",
+        ("GET", "POST"),
+        query={"next": ["/accounts/two-factor/", "https://evil.test/", "//evil.test", ""]},
+        form={"stepup_password": ["x", ""], "next": ["/t/acme/", "https://evil.test/"]},
+    ),
     Portal("step_up_passkey_options", "/accounts/step-up/passkey/options/", ("POST",)),
     Portal("two_factor", "/accounts/two-factor/", query={"required": ["acme", "system", ""]}),
     Portal(
