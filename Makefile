@@ -21,6 +21,7 @@ run: $(STAMP)
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed_demo
 	@echo "Keyward is at http://127.0.0.1:$(PORT)/  (system admin: http://127.0.0.1:$(PORT)/system/)"
+	@echo "To try passkeys, open http://localhost:$(PORT)/ instead: browsers refuse them on an IP address."
 	@# The background worker runs beside the web server and stops with it.
 	DEBUG=$${DEBUG:-true} $(PY) manage.py db_worker --no-startup-delay & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \

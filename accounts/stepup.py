@@ -308,8 +308,10 @@ def passkey_options(request: HttpRequest) -> HttpResponse:
     if not AxesProxyHandler.is_allowed(request, {"username": user.email}):
         return JsonResponse({"error": LOCKED_OUT}, status=429)
     assert second_factor is not None and second_factor.passkey_options is not None
-    response = HttpResponse(
-        second_factor.passkey_options(request, user), content_type="application/json"
-    )
+    try:
+        options = second_factor.passkey_options(request, user)
+    except ValueError as exc:  # the factor's own refusal (a passkey on an IP address)
+        return JsonResponse({"error": str(exc)}, status=400)
+    response = HttpResponse(options, content_type="application/json")
     add_never_cache_headers(response)
     return response

@@ -8,6 +8,7 @@ change a user's factors live in `accounts.services`. The step-up check reuses
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 from dataclasses import dataclass
@@ -155,7 +156,24 @@ def relying_party(request: HttpRequest) -> RelyingParty:
     host = request.get_host()
     hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     origin = f"{request.scheme}://{host}"
-    return RelyingParty(id=settings.WEBAUTHN_RP_ID or hostname.lower(), origin=origin)
+    rp_id = settings.WEBAUTHN_RP_ID or hostname.lower()
+    if _is_ip_address(rp_id):
+        # Browsers refuse a passkey for an address ("This is an invalid domain").
+        port = request.get_port()
+        local = f"{request.scheme}://localhost{'' if port in ('80', '443') else ':' + port}/"
+        raise PasskeyError(
+            f"Passkeys need the portal's domain name, not an IP address: open it at {local} "
+            "or at its domain name."
+        )
+    return RelyingParty(id=rp_id, origin=origin)
+
+
+def _is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _user_handle(user: User) -> bytes:

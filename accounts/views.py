@@ -175,7 +175,10 @@ def second_factor_passkey_options(request: HttpRequest) -> HttpResponse:
     user, _ = found
     if _locked(request, user):
         return JsonResponse({"error": "Too many failed sign-in attempts."}, status=429)
-    options = two_factor.passkey_authentication_options(request, user)
+    try:
+        options = two_factor.passkey_authentication_options(request, user)
+    except two_factor.PasskeyError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     return _no_store(HttpResponse(options, content_type="application/json"))
 
 
@@ -361,7 +364,10 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @_factor_passed(json=True)
 @stepup.fresh_page(json=True)
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
-    options = two_factor.passkey_registration_options(request, request.user)
+    try:
+        options = two_factor.passkey_registration_options(request, request.user)
+    except two_factor.PasskeyError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     return _no_store(HttpResponse(options, content_type="application/json"))
 
 

@@ -600,3 +600,24 @@ def test_a_wrong_second_step_code_is_not_kept_by_axes(admin, client_for):
     _code(client, "abcde-fghjk")
     attempt = AccessAttempt.objects.get(username="admin@acme.test")
     assert "abcde-fghjk" not in attempt.post_data and "********" in attempt.post_data
+
+
+def test_passkeys_on_an_ip_address_say_to_open_the_portal_by_name(admin, client_for, settings):
+    """Browsers refuse a passkey for an IP address with a cryptic error; `make run` serves
+    at 127.0.0.1, so the portal says where passkeys work instead."""
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    client = client_for(admin)
+    token = csrf_token_for(client, SETUP)
+    refused = client.post(
+        reverse("passkey_register_options"),
+        headers={"X-CSRFToken": token},
+        HTTP_HOST="127.0.0.1:8000",
+        SERVER_PORT="8000",
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        "Passkeys need the portal's domain name, not an IP address: open it at "
+        "http://localhost:8000/ or at its domain name."
+    )
+    named = client.post(reverse("passkey_register_options"), headers={"X-CSRFToken": token})
+    assert named.status_code == 200 and named.json()["rp"]["id"] == "testserver"
