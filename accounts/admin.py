@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +8,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp import admin as otp_totp_admin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services, two_factor
+from accounts import services, sessions, two_factor
 from accounts.forms import AdminUserChangeForm, AdminUserCreationForm
 from accounts.models import User
 
@@ -54,6 +55,17 @@ class UserAdmin(BaseUserAdmin):
         if not parts:
             return "None"
         return ", ".join(parts) + f"; {two_factor.recovery_codes_left(obj)} recovery code(s) left"
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = ""):
+        """A password a system admin sets signs out every session of the user, as a password
+        reset does (the admin's own session stays when it is their own password)."""
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                keep = request.session.session_key if user.pk == request.user.pk else None
+                sessions.end_sessions(user, keep_session_key=keep)
+        return response
 
     @admin.action(description="Reset second factors (lost authenticator or passkey)")
     def reset_second_factors(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -183,6 +183,22 @@ def test_a_password_reset_signs_out_every_session(developer):
     assert not is_signed_in(laptop) and not UserSession.objects.exists()
 
 
+def test_a_password_a_system_admin_sets_signs_out_every_session_of_the_user(
+    developer, root, client_for
+):
+    laptop = signed_in(developer)
+    admin = client_for(root)
+    url = reverse("admin:auth_user_password_change", args=[developer.pk])
+    token = csrf_token_for(admin, url)
+    new = "Tr0ub4dor&3-long-enough"
+    response = admin.post(url, {"password1": new, "password2": new}, headers={"X-CSRFToken": token})
+    assert response.status_code == 302
+    assert not UserSession.objects.filter(user=developer).exists()
+    assert not is_signed_in(laptop)
+    # The admin's own session is untouched.
+    assert admin.get(reverse("admin:index")).status_code == 200
+
+
 def test_end_sessions_keeps_the_one_named(developer):
     laptop = signed_in(developer)
     phone = signed_in(developer, user_agent=FIREFOX)
