@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Their receivers: a sign-in is a fresh proof, and starts a listed session.
-        from accounts import sessions, stepup, two_factor  # noqa: F401
+        from accounts import sessions, stepup, throttling, two_factor  # noqa: F401
 
         # Step-up asks for a code from an authenticator app or a recovery code when the user
         # has one, and offers the user's passkeys; only a user with neither gives a password.

@@ -268,11 +268,17 @@ def fresh_page(*, json: bool = False) -> Callable:
 @require_http_methods(["GET", "POST"])
 @login_required
 def confirm_page(request: HttpRequest) -> HttpResponse:
-    """ "Confirm it's you" as a page of its own, then on to `next` (a page of this site)."""
+    """The "Confirm it's you" page of its own, then on to `next` (a page of this site)."""
     wanted = request.POST.get("next") or request.GET.get("next") or ""
-    if not wanted.startswith("/") or not url_has_allowed_host_and_scheme(
-        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        not wanted.startswith("/")
+        or not wanted.isascii()
+        or any(ord(c) < 32 or ord(c) == 127 for c in wanted)
+        or not url_has_allowed_host_and_scheme(
+            wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
+        # Only a path of this site, and one that fits a header as it is (HX-Redirect).
         wanted = reverse("home")
     context = {"cancel_url": reverse("home")}
     asked = check(request, context=context, carry=(("next", wanted),))

@@ -5,7 +5,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.contrib.auth.signals import user_logged_in
 from django.db import connection, transaction
+from django.dispatch import receiver
 from django.http import HttpRequest
 
 USERNAME_MAX = 254  # an email address; axes' column holds 255
@@ -43,3 +45,12 @@ def one_attempt_at_a_time(user) -> Iterator[None]:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
         yield
+
+
+@receiver(user_logged_in, dispatch_uid="axes-reset-this-account-only")
+def _reset_this_account(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    """A sign-in that passed every step clears the failures recorded for this account (from
+    any address), and no other account's."""
+    from axes.utils import reset
+
+    reset(username=user.email)

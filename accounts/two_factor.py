@@ -29,7 +29,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -243,7 +243,7 @@ def verify_passkey_registration(request: HttpRequest, raw: str | bytes) -> NewPa
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PasskeyError("The passkey could not be registered.") from exc
     transports = (data.get("response") or {}).get("transports") or []
     if not isinstance(transports, list):
@@ -300,7 +300,7 @@ def verify_passkey(request: HttpRequest, user: User, raw: str | bytes) -> Passke
                 credential_public_key=bytes(passkey.public_key),
                 credential_current_sign_count=passkey.sign_count,
             )
-        except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+        except (WebAuthnException, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PasskeyError("The passkey was not accepted.") from exc
         passkey.sign_count = verified.new_sign_count
         passkey.last_used_at = timezone.now()

@@ -124,13 +124,18 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def add_view(self, request, form_url="", extra_context=None):
-        if request.method == "POST":
+        extra_context = (extra_context or {}) | {"title": "Generate New API Key"}
+        return super().add_view(request, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Every POST that would generate a key asks first: the add page's, and a change
+        # page's "_saveasnew" (Django's admin adds with it even with save_as off).
+        if request.method == "POST" and (object_id is None or "_saveasnew" in request.POST):
             context = self.admin_site.each_context(request) | {"opts": self.opts}
             asked = stepup.check_on_admin_site(request, context)
             if asked is not None:
                 return asked
-        extra_context = (extra_context or {}) | {"title": "Generate New API Key"}
-        return super().add_view(request, form_url, extra_context)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_fields(self, request: HttpRequest, obj: ServiceApiKey | None = None):
         if obj is None:

@@ -266,7 +266,10 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+# A sign-in clears that account's failures only (accounts.throttling): axes' own reset would
+# clear every failure from the address, so signing in to one's own account between guesses
+# at another's second factor would reset the count on the other.
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 # Second-step codes and step-up proofs (accounts.stepup) count as sign-in attempts; never
 # store what was typed (a mistyped recovery code is most of a real one).

@@ -168,6 +168,8 @@ class TenantAdmin(admin.ModelAdmin):
     def _changes_key_policy(self, request: HttpRequest, object_id: str | None) -> bool:
         """Whether this POST would change the tenant's settings (for a new tenant: set them
         other than the defaults), read as the Settings inline will read it."""
+        if "_saveasnew" in request.POST:
+            object_id = None  # Django's admin adds a new tenant with it, even with save_as off
         tenant = self.get_object(request, unquote(object_id)) if object_id else None
         if object_id and tenant is None:
             return False  # Django's admin answers for a tenant that is not there

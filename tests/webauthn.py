@@ -50,6 +50,9 @@ class SoftPasskey:
             confirmed=True,
         )
 
+    def b64_id(self) -> str:
+        return bytes_to_base64url(self.credential_id)
+
     def answer(self, options: str | bytes | dict, *, origin: str | None = None) -> str:
         """The credential JSON (as the browser's `credential.toJSON()`) for these options."""
         if not isinstance(options, dict):

@@ -332,3 +332,66 @@ def test_stale_changes_to_ones_factors_are_asked_inline_and_change_nothing(admin
             reverse("recovery_codes"), {stepup.CODE_FIELD: totp_code()}, headers=headers
         )
     assert "Your recovery codes" in codes.content.decode()
+
+
+# Found by an attacker's probe ------------------------------------------------------------
+
+
+def test_save_as_new_on_a_change_page_asks_before_a_service_key_too(root_client, root):
+    """Django's admin adds with "_saveasnew" from any change URL, even with save_as off."""
+    data = {"service_name": "sneaky", "description": "", "expires_on": "", "_saveasnew": "1"}
+    headers = {"X-CSRFToken": root_client.token}
+    with later():
+        for object_id in ("99999", "1"):
+            url = reverse("admin:apikeys_serviceapikey_change", args=[object_id])
+            asked = root_client.post(url, data, headers=headers)
+            assert ASKED in asked.content.decode(), object_id
+    assert not ServiceApiKey.objects.exists()
+
+
+def test_save_as_new_on_a_tenant_page_asks_before_setting_a_policy(root_client, acme):
+    from tenants.models import Tenant
+
+    form = _tenant_form(root_client, acme)
+    data = form | {"_saveasnew": "1", "slug": "copycat", "name": "Copycat"}
+    headers = {"X-CSRFToken": root_client.token}
+    with later():
+        for object_id in (str(acme.pk), "99999"):
+            url = reverse("admin:tenants_tenant_change", args=[object_id])
+            asked = root_client.post(url, data, headers=headers)
+            assert ASKED in asked.content.decode(), object_id
+    assert not Tenant.objects.filter(slug="copycat").exists()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": None},
+        {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": "x"},
+        {"id": "AAAA", "rawId": "AAAA", "type": 7, "response": {"signature": 5}},
+        {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}},
+    ],
+    ids=["null", "string", "wrong-types", "empty"],
+)
+def test_a_malformed_passkey_answer_is_refused_and_counted_never_a_500(dev_client, passkey, answer):
+    from axes.models import AccessAttempt
+
+    answer = answer | {"id": passkey.b64_id(), "rawId": passkey.b64_id()}
+    with later():
+        _options(dev_client)
+        refused = _create(dev_client, stepup_passkey=json.dumps(answer))
+    assert refused.status_code == 200 and stepup.WRONG_PASSKEY in refused.content.decode()
+    assert AccessAttempt.objects.get(username="dev@acme.test").failures_since_start == 1
+    assert not ApiKey.objects.exists()
+
+
+def test_the_confirm_page_never_puts_a_control_character_in_a_header(admin, client_for):
+    client = client_for(admin)
+    token = csrf_token_for(client, PROFILE)
+    for wanted in ("/x\ny", "/x\r\nSet-Cookie: a=b", "/\u2028x"):
+        done = client.post(
+            STEP_UP,
+            {"next": wanted, "stepup_password": PASSWORD},
+            headers=htmx_headers(token),
+        )
+        assert done.status_code == 204 and done["HX-Redirect"] == reverse("home"), wanted

@@ -621,3 +621,52 @@ def test_passkeys_on_an_ip_address_say_to_open_the_portal_by_name(admin, client_
     )
     named = client.post(reverse("passkey_register_options"), headers={"X-CSRFToken": token})
     assert named.status_code == 200 and named.json()["rp"]["id"] == "testserver"
+
+
+def test_signing_in_to_ones_own_account_does_not_clear_the_guesses_at_another(
+    admin, developer, client_for, settings
+):
+    """Axes' own reset on success cleared every failure from the address: an attacker who
+    knows a victim's password could guess at their second factor forever, signing in to an
+    account of their own between guesses. A sign-in clears its own account's failures only."""
+    _with_app(admin)
+    attacker = client_for(None)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _password(attacker, "admin@acme.test", ip="10.9.0.1")
+        assert _code(attacker, "000000", ip="10.9.0.1").status_code == 400
+    own = client_for(None)
+    assert _password(own, "dev@acme.test", ip="10.9.0.1").status_code == 302
+    assert _signed_in(own)
+    _password(attacker, "admin@acme.test", ip="10.9.0.1")
+    assert _code(attacker, "000000", ip="10.9.0.1").status_code in (403, 429)
+    # Locked out: the second step is not even offered now, whatever the code.
+    assert attacker.get(SECOND).status_code == 429
+    assert not _signed_in(attacker)
+
+
+def test_a_sign_in_clears_its_own_accounts_failures(admin, client_for, settings):
+    from axes.models import AccessAttempt
+
+    client = client_for(None)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _password(client, "admin@acme.test", password="wrong", ip="10.9.0.2")
+    assert AccessAttempt.objects.filter(username="admin@acme.test").exists()
+    assert _password(client, "admin@acme.test", ip="10.9.0.2").status_code == 302
+    assert not AccessAttempt.objects.filter(username="admin@acme.test").exists()
+
+
+@pytest.mark.parametrize("response", [None, "x", {}, {"clientDataJSON": 5}])
+def test_a_malformed_passkey_registration_is_a_400_never_a_500(admin, client_for, response):
+    client = client_for(admin)
+    token = csrf_token_for(client, SETUP)
+    headers = {"X-CSRFToken": token}
+    client.post(reverse("passkey_register_options"), headers=headers)
+    credential = {"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": response}
+    refused = client.post(
+        reverse("passkey_register"),
+        {"name": "Phone", "credential": credential},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert refused.status_code == 400 and "error" in refused.json()
+    assert not Passkey.objects.exists()
