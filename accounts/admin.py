@@ -3,9 +3,9 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django_otp.plugins.otp_static import admin as otp_static_admin
+from django_otp.plugins.otp_static import admin as _otp_static_admin  # noqa: F401
 from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp import admin as otp_totp_admin
+from django_otp.plugins.otp_totp import admin as _otp_totp_admin  # noqa: F401
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services, sessions, two_factor
@@ -16,7 +16,6 @@ from accounts.models import User
 # let devices be added or deleted with no event, no step-up and no sign-out: a system admin
 # resets a user's factors from the user's page instead (`reset_second_factors`).
 # (Their admin modules are imported above, so that they are registered before this.)
-assert otp_static_admin and otp_totp_admin
 admin.site.unregister([TOTPDevice, StaticDevice])
 
 

@@ -38,13 +38,27 @@ def _drop_recovery_codes_without_factor(user: User) -> bool:
     return bool(deleted)
 
 
+def _first_factor_signs_out_the_rest(user: User, had_factor: bool, session_key: str | None):
+    """A user's first second factor: their sessions signed in with the password alone end
+    (after the commit), but for `session_key`, the one that set it up and passed it."""
+    if not had_factor:
+        transaction.on_commit(lambda: sessions.end_sessions(user, keep_session_key=session_key))
+
+
 @transaction.atomic
 def totp_confirm(
-    *, user: User, key_hex: str, code: str, ip_address: str | None = None
+    *,
+    user: User,
+    key_hex: str,
+    code: str,
+    ip_address: str | None = None,
+    session_key: str | None = None,
 ) -> list[str]:
     """Set up the authenticator app whose key the user was shown, confirmed by a code it
     shows now (that time step is then used up); it replaces any earlier app. Returns new
-    recovery codes when the user had none (to show once), or []."""
+    recovery codes when the user had none (to show once), or []. A first factor signs out
+    the user's other sessions (`session_key` is the one that stays)."""
+    had_factor = two_factor.user_has_second_factor(user)
     device = TOTPDevice.objects.create(
         user=user, name="Authenticator app", key=key_hex, confirmed=False
     )
@@ -56,6 +70,7 @@ def totp_confirm(
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
     _changed(user=user, actor=user, action="account.totp_added", changes={}, ip_address=ip_address)
+    _first_factor_signs_out_the_rest(user, had_factor, session_key)
     if two_factor.recovery_device(user) is None:
         return _recovery_codes_generate(user=user, actor=user, ip_address=ip_address)
     return []
@@ -139,8 +154,12 @@ def passkey_add(
     new: two_factor.NewPasskey,
     name: str,
     ip_address: str | None = None,
+    session_key: str | None = None,
 ) -> Passkey:
+    """A new passkey of `user`; a first factor signs out their other sessions (as
+    `totp_confirm`)."""
     name = clean_passkey_name(name)
+    had_factor = two_factor.user_has_second_factor(user)
     if Passkey.objects.filter(user=user).count() >= PASSKEYS_MAX:
         raise ValidationError({"name": f"At most {PASSKEYS_MAX} passkeys."})
     if Passkey.objects.filter(credential_id=new.credential_id).exists():
@@ -161,6 +180,7 @@ def passkey_add(
         changes={"passkey": name},
         ip_address=ip_address,
     )
+    _first_factor_signs_out_the_rest(user, had_factor, session_key)
     return passkey
 
 

@@ -27,7 +27,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -80,6 +80,9 @@ def register_second_factor(
 ) -> None:
     """Ask users for whom `has_factor(user)` is true for a code, checked by `verify_code`, and
     offer users for whom `has_passkey(user)` is true their passkey."""
+    passkeys = (has_passkey, passkey_options, verify_passkey)
+    if any(passkeys) and not all(passkeys):
+        raise ValueError("A passkey needs all three: has_passkey, passkey_options, verify_passkey")
     global second_factor
     second_factor = SecondFactor(
         has_factor=has_factor,
@@ -120,8 +123,6 @@ def offers_passkey(user: User) -> bool:
     return (
         second_factor is not None
         and second_factor.has_passkey is not None
-        and second_factor.passkey_options is not None
-        and second_factor.verify_passkey is not None
         and bool(second_factor.has_passkey(user))
     )
 
@@ -150,28 +151,32 @@ def _proved(request: HttpRequest, user: User, form: forms.Form, code: bool) -> b
         assert second_factor is not None
         if second_factor.verify_code(user, form.cleaned_data[CODE_FIELD]):
             return True
-        _failed(request, user)
+        throttling.count_failure(request, user)
         return False
+    # A wrong password is counted by axes' own authentication backend.
     proved = authenticate(request, username=user.email, password=form.cleaned_data[PASSWORD_FIELD])
     return proved is not None and proved.pk == user.pk
 
 
-def _failed(request: HttpRequest, user: User) -> None:
-    """Counted by axes as a failed sign-in for this account, as a wrong password is."""
-    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
-
-
-def _passkey_refusal(request: HttpRequest, user: User, answer: str) -> str | None:
-    """None when `answer` is one of the user's passkeys signing the session's challenge;
-    otherwise what the dialog says."""
+def _passkey_proved(request: HttpRequest, user: User, answer: str) -> bool:
     assert second_factor is not None and second_factor.verify_passkey is not None
+    if second_factor.verify_passkey(request, user, answer):
+        return True
+    throttling.count_failure(request, user)
+    return False
+
+
+def _refusal(
+    request: HttpRequest, user: User, proves: Callable[[], bool], wrong: str
+) -> str | None:
+    """None when the proof holds; otherwise what the dialog says: `wrong`, or that the account
+    is locked out (before the proof is even tried, or by this failure)."""
     credentials = {"username": user.email}
     if not AxesProxyHandler.is_allowed(request, credentials):
         return LOCKED_OUT
-    if second_factor.verify_passkey(request, user, answer):
+    if proves():
         return None
-    _failed(request, user)
-    return WRONG_PASSKEY if AxesProxyHandler.is_allowed(request, credentials) else LOCKED_OUT
+    return wrong if AxesProxyHandler.is_allowed(request, credentials) else LOCKED_OUT
 
 
 def check(
@@ -201,21 +206,19 @@ def check(
         # One proof at a time per account, so that axes counts each failure before the next.
         with throttling.one_attempt_at_a_time(user):
             if answer:
-                passkey_error = _passkey_refusal(request, user, answer)
-                if passkey_error is None:
-                    mark_fresh(request)
-                    return None
+                refusal = _refusal(
+                    request, user, lambda: _passkey_proved(request, user, answer), WRONG_PASSKEY
+                )
             else:
-                credentials = {"username": user.email}
-                if not AxesProxyHandler.is_allowed(request, credentials):
-                    form.add_error(field, LOCKED_OUT)
-                elif _proved(request, user, form, code):
-                    mark_fresh(request)
-                    return None
-                elif not AxesProxyHandler.is_allowed(request, credentials):
-                    form.add_error(field, LOCKED_OUT)
-                else:
-                    form.add_error(field, WRONG_CODE if code else WRONG_PASSWORD)
+                wrong = WRONG_CODE if code else WRONG_PASSWORD
+                refusal = _refusal(request, user, lambda: _proved(request, user, form, code), wrong)
+        if refusal is None:
+            mark_fresh(request)
+            return None
+        if answer:
+            passkey_error = refusal
+        else:
+            form.add_error(field, refusal)
         # The dialog says it is locked out itself: axes' own page would replace it whole.
         request.axes_locked_out = False
     carried = [
@@ -293,8 +296,10 @@ def confirm_page(request: HttpRequest) -> HttpResponse:
     return asked
 
 
-def check_on_admin_site(request: HttpRequest, context: dict) -> HttpResponse | None:
-    """`check` on the system admin site: a page of its own, the passkey's options its own."""
+def check_on_admin_site(request: HttpRequest, model_admin) -> HttpResponse | None:
+    """`check` on the system admin site, for one of `model_admin`'s pages: a page of its own,
+    the passkey's options its own."""
+    context = model_admin.admin_site.each_context(request) | {"opts": model_admin.opts}
     return check(
         request,
         template=ADMIN_TEMPLATE,

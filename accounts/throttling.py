@@ -5,7 +5,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import connection, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -22,6 +22,12 @@ def username(request: HttpRequest, credentials: dict | None = None) -> str | Non
         return None
     value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     return value[:USERNAME_MAX]
+
+
+def count_failure(request: HttpRequest, user) -> None:
+    """A wrong second factor or step-up proof: counted by axes as a failed sign-in of the
+    account (and the address), as a wrong password is."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.email}, request=request)
 
 
 # SQLite (development: one process): select_for_update does nothing there, so attempts wait

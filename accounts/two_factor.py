@@ -67,6 +67,12 @@ def user_has_second_factor(user: User) -> bool:
     )
 
 
+def owes_second_step(user: User) -> bool:
+    """Signed in, with a second factor this session has not passed (it signed in before the
+    factor was set up, or is a system admin's on the way to the admin site)."""
+    return user.is_authenticated and not user.is_verified() and user_has_second_factor(user)
+
+
 def has_code_factor(user: User) -> bool:
     """Whether the user can type a second factor: an authenticator app or recovery codes."""
     return confirmed_totp(user) is not None or recovery_codes_left(user) > 0

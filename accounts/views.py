@@ -19,7 +19,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, user_logged_in, user_login_failed
+from django.contrib.auth import login, user_logged_in
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -96,7 +96,7 @@ def _who_verifies(request: HttpRequest) -> tuple[User, dict] | None:
     if found is not None:
         return found
     user = request.user
-    if user.is_authenticated and not user.is_verified() and two_factor.user_has_second_factor(user):
+    if two_factor.owes_second_step(user):
         wanted = request.GET.get("next", "")
         if wanted and url_has_allowed_host_and_scheme(
             wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -116,11 +116,6 @@ def _locked(request: HttpRequest, user: User) -> HttpResponse | None:
     if AxesProxyHandler.is_locked(request, credentials):
         return get_lockout_response(request, None, credentials)
     return None
-
-
-def _failed(request: HttpRequest, user: User) -> None:
-    """A wrong second factor counts as a failed sign-in of the account (and the address)."""
-    user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
 
 
 def _complete(request: HttpRequest, user: User, pending: dict, device: Device) -> str:
@@ -153,7 +148,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             device = two_factor.match_second_factor_code(user, form.cleaned_data["code"])
             if device is not None:
                 return redirect(_complete(request, user, pending, device))
-            _failed(request, user)
+            throttling.count_failure(request, user)
             refused = _locked(request, user)
         if refused:
             return refused
@@ -194,7 +189,7 @@ def second_factor_passkey(request: HttpRequest) -> HttpResponse:
         try:
             passkey = two_factor.verify_passkey(request, user, request.body)
         except two_factor.PasskeyError as exc:
-            _failed(request, user)
+            throttling.count_failure(request, user)
             # Answered here, as JSON (axes' middleware would answer a lock-out with its page).
             locked = getattr(request, "axes_locked_out", False)
             request.axes_locked_out = False
@@ -219,12 +214,7 @@ def _factor_passed(*, json: bool = False) -> Callable:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            user = request.user
-            if (
-                user.is_authenticated
-                and not user.is_verified()
-                and two_factor.user_has_second_factor(user)
-            ):
+            if two_factor.owes_second_step(request.user):
                 if json:
                     return JsonResponse({"error": NOT_VERIFIED}, status=403)
                 return redirect(
@@ -235,13 +225,6 @@ def _factor_passed(*, json: bool = False) -> Callable:
         return wrapper
 
     return decorator
-
-
-def _first_factor_ends_other_sessions(request: HttpRequest, had_factor: bool) -> None:
-    """The user's first second factor: sessions signed in with the password alone end (this
-    one stays, verified by the new factor)."""
-    if not had_factor:
-        sessions.end_sessions(request.user, keep_session_key=request.session.session_key)
 
 
 def _overview_context(request: HttpRequest) -> dict[str, Any]:
@@ -291,13 +274,13 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         request.session[TOTP_SETUP_SESSION_KEY] = key_hex
     form = TotpConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        had_factor = two_factor.user_has_second_factor(request.user)
         try:
             codes = services.totp_confirm(
                 user=request.user,
                 key_hex=key_hex,
                 code=form.cleaned_data["code"],
                 ip_address=client_ip(request),
+                session_key=request.session.session_key,
             )
         except ValidationError as exc:
             form.add_error("code", exc.messages)
@@ -306,7 +289,6 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
             device = two_factor.confirmed_totp(request.user)
             if device is not None:
                 otp_login(request, device)
-            _first_factor_ends_other_sessions(request, had_factor)
             messages.success(request, "Your authenticator app is set up.")
             if codes:
                 return _recovery_codes_page(request, codes)
@@ -389,7 +371,6 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return JsonResponse({"error": form.errors["name"][0], "field": "name"}, status=400)
     credential = body.get("credential")
-    had_factor = two_factor.user_has_second_factor(request.user)
     try:
         new = two_factor.verify_passkey_registration(request, json.dumps(credential))
         passkey = services.passkey_add(
@@ -397,6 +378,7 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
             new=new,
             name=form.cleaned_data["name"],
             ip_address=client_ip(request),
+            session_key=request.session.session_key,
         )
     except two_factor.PasskeyError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
@@ -404,7 +386,6 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": exc.messages[0], "field": "name"}, status=400)
     if not request.user.is_verified():
         otp_login(request, passkey)
-    _first_factor_ends_other_sessions(request, had_factor)
     messages.success(request, f"The passkey {passkey.name} was added.")
     return JsonResponse({"redirect": reverse("two_factor")})
 

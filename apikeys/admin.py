@@ -131,8 +131,7 @@ class ServiceApiKeyAdmin(admin.ModelAdmin):
         # Every POST that would generate a key asks first: the add page's, and a change
         # page's "_saveasnew" (Django's admin adds with it even with save_as off).
         if request.method == "POST" and (object_id is None or "_saveasnew" in request.POST):
-            context = self.admin_site.each_context(request) | {"opts": self.opts}
-            asked = stepup.check_on_admin_site(request, context)
+            asked = stepup.check_on_admin_site(request, self)
             if asked is not None:
                 return asked
         return super().changeform_view(request, object_id, form_url, extra_context)

@@ -160,8 +160,8 @@ class TenantAdmin(admin.ModelAdmin):
         # Changing a tenant's key policy asks for a fresh second factor, as the portal's
         # Settings page does; renaming it or editing its members does not.
         if request.method == "POST" and self._changes_key_policy(request, object_id):
-            context = self.admin_site.each_context(request) | {"opts": self.opts}
-            if (asked := stepup.check_on_admin_site(request, context)) is not None:
+            asked = stepup.check_on_admin_site(request, self)
+            if asked is not None:
                 return asked
         return super().changeform_view(request, object_id, form_url, extra_context)
 

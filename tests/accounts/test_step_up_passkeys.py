@@ -17,23 +17,15 @@ from accounts import stepup
 from accounts.models import Passkey
 from apikeys.models import ApiKey, ServiceApiKey
 from tenants.models import Event, TenantSettings
+from tests.accounts.test_step_up_with_two_factor import CREATE, NEW_KEY, PROFILE
 from tests.factories import PASSWORD
 from tests.helpers import TOTP_KEY_HEX, admin_form_data, csrf_token_for, htmx_headers, totp_code
 from tests.webauthn import SoftPasskey, allowed_credential_ids
 
-CREATE = reverse("apikeys:create", args=["acme"])
-PROFILE = reverse("apikeys:my_keys", args=["acme"])
 OPTIONS = reverse("step_up_passkey_options")
 SERVICE_KEY_ADD = reverse("admin:apikeys_serviceapikey_add")
 ADMIN_OPTIONS = reverse("admin:step_up_passkey_options")
 ASKED = "Confirm it's you"
-NEW_KEY = {
-    "name": "Main Website Integration",
-    "environment": "production",
-    "scopes": ["customers:read"],
-    "rate_limit": "60",
-    "expires_on": "",
-}
 
 
 def later(minutes: float = 11):

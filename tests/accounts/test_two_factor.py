@@ -490,14 +490,17 @@ def test_a_session_that_has_not_passed_the_factor_cannot_change_the_factors(
     assert not Passkey.objects.filter(user=admin).exists()
 
 
-def test_setting_up_a_first_factor_signs_out_the_password_only_sessions(admin, client_for):
+def test_setting_up_a_first_factor_signs_out_the_password_only_sessions(
+    admin, client_for, django_capture_on_commit_callbacks
+):
     laptop, phone = client_for(admin), client_for(admin)
     assert phone.get(PROFILE_PAGE).status_code == 200
     token = csrf_token_for(laptop, reverse("totp_setup"))
     key_hex = laptop.session["totp_setup_key"]
-    done = laptop.post(
-        reverse("totp_setup"), {"code": totp_code(key_hex)}, headers={"X-CSRFToken": token}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        done = laptop.post(
+            reverse("totp_setup"), {"code": totp_code(key_hex)}, headers={"X-CSRFToken": token}
+        )
     assert "Your recovery codes" in done.content.decode()
     assert laptop.get(PROFILE_PAGE).status_code == 200
     assert phone.get(PROFILE_PAGE).status_code == 302  # to the sign-in page
@@ -670,3 +673,19 @@ def test_a_malformed_passkey_registration_is_a_400_never_a_500(admin, client_for
     )
     assert refused.status_code == 400 and "error" in refused.json()
     assert not Passkey.objects.exists()
+
+
+def test_a_first_passkey_signs_out_the_other_sessions_too(
+    admin, client_for, django_capture_on_commit_callbacks
+):
+    laptop, phone = client_for(admin), client_for(admin)
+    assert phone.get(PROFILE_PAGE).status_code == 200
+    new = two_factor.NewPasskey(
+        credential_id=b"\x09" * 16, public_key=b"p", sign_count=0, transports=[]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.passkey_add(
+            user=admin, new=new, name="Phone", session_key=laptop.session.session_key
+        )
+    assert laptop.get(PROFILE_PAGE).status_code == 200
+    assert phone.get(PROFILE_PAGE).status_code == 302  # to the sign-in page

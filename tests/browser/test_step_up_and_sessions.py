@@ -24,17 +24,22 @@ def _make_stale(context) -> None:
     session.save()
 
 
+def _submit_create_key(page, name: str) -> None:
+    """From the profile, the Create API key dialog filled in and submitted."""
+    page.goto("/t/acme/profile/")
+    page.get_by_role("link", name="Create API key").first.click()
+    dialog = page.get_by_role("dialog", name="Create API key")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Customer Read").check()
+    dialog.get_by_role("button", name="Create API key").click()
+
+
 def test_a_stale_session_confirms_its_password_inline_and_gets_the_secret(page, developer, acme):
     acme.settings.max_expiration_days = None
     acme.settings.save()
     sign_in(page, "dev@acme.test", PASSWORD)
     _make_stale(page.context)
-    page.goto("/t/acme/profile/")
-    page.get_by_role("link", name="Create API key").first.click()
-    dialog = page.get_by_role("dialog", name="Create API key")
-    dialog.get_by_label("Name").fill("Main Website Integration")
-    dialog.get_by_label("Customer Read").check()
-    dialog.get_by_role("button", name="Create API key").click()
+    _submit_create_key(page, "Main Website Integration")
 
     confirm = page.get_by_role("dialog", name="Confirm it's you")
     expect(confirm.get_by_label("Password")).to_be_focused()
@@ -109,12 +114,7 @@ def test_a_passkey_user_confirms_inline_with_the_passkey_and_gets_the_secret(pag
     sign_in(page, "dev@acme.test", PASSWORD)
     _add_passkey(page)
     _make_stale(page.context)
-    page.goto("/t/acme/profile/")
-    page.get_by_role("link", name="Create API key").first.click()
-    dialog = page.get_by_role("dialog", name="Create API key")
-    dialog.get_by_label("Name").fill("Billing sync")
-    dialog.get_by_label("Customer Read").check()
-    dialog.get_by_role("button", name="Create API key").click()
+    _submit_create_key(page, "Billing sync")
 
     confirm = page.get_by_role("dialog", name="Confirm it's you")
     expect(confirm).to_contain_text("Use your passkey to continue.")
