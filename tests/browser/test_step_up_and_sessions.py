@@ -154,7 +154,9 @@ def test_a_system_admin_confirms_a_tenants_policy_change_with_a_passkey(page, ro
     page.screenshot(path=ARTIFACTS / "step-up-passkey-admin.png")
     acme.settings.refresh_from_db()
     assert acme.settings.max_keys_per_user != 7
-    page.get_by_role("button", name="Use a passkey").click()
+    # Keyboard only: the button has the focus, Enter confirms.
+    expect(page.get_by_role("button", name="Use a passkey")).to_be_focused()
+    page.keyboard.press("Enter")
 
     expect(page.get_by_text("was changed successfully")).to_be_visible()
     acme.settings.refresh_from_db()
